@@ -1,0 +1,143 @@
+"""The engine: which database, the SQLite pragmas, sessions and migrations.
+
+``DATABASE_URL`` selects the database; unset means the SQLite file
+``data/redflags.db``. PostgreSQL is reached through psycopg 3
+(``postgresql+psycopg://``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import Session
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "redflags.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: How long a writer waits for another writer's lock before giving up (ms).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Execution option that marks a transaction as a write (BEGIN IMMEDIATE on SQLite).
+WRITE_OPTION = "redflags_write"
+
+
+class DatabaseUrlError(ValueError):
+    """DATABASE_URL names a database this program cannot use."""
+
+
+def database_url() -> str:
+    """The URL from ``DATABASE_URL``, or the embedded SQLite file under data/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    backend = url.split(":", 1)[0]
+    if backend not in ("sqlite", "postgresql+psycopg"):
+        raise DatabaseUrlError(
+            f"DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// (got {backend}://…)"
+        )
+    return url
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event below, so that a
+    # write transaction can start with BEGIN IMMEDIATE. The pragmas run on a
+    # plain cursor: the SQLAlchemy docs' recipe trips over Python 3.11's
+    # sqlite3 ``autocommit`` attribute.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # Writers take the write lock up front: a deferred transaction that reads
+    # first and writes later fails with "database is locked" instead of
+    # waiting when another writer got there in between.
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_db_engine(url: str | None = None) -> Engine:
+    """A new engine for ``url`` (default: :func:`database_url`)."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@cache
+def get_engine() -> Engine:
+    """The process-wide engine for ``DATABASE_URL``."""
+    return create_db_engine()
+
+
+@contextmanager
+def read_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reading; it never writes."""
+    with Session(engine or get_engine()) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error.
+
+    On SQLite it begins ``IMMEDIATE`` so that concurrent writers queue on the
+    busy timeout instead of failing.
+    """
+    engine = (engine or get_engine()).execution_options(**{WRITE_OPTION: True})
+    with Session(engine) as session:
+        with session.begin():
+            yield session
+
+
+def alembic_config(engine: Engine) -> Any:
+    """An Alembic configuration for ``engine``, without an alembic.ini."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine | None = None) -> None:
+    """Create or upgrade the schema to the latest migration."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine or get_engine()), "head")
+
+
+def schema_is_current(engine: Engine | None = None) -> bool:
+    """Whether the database has been migrated to the latest schema."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    engine = engine or get_engine()
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
