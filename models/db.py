@@ -108,9 +108,8 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     busy timeout instead of failing.
     """
     engine = (engine or get_engine()).execution_options(**{WRITE_OPTION: True})
-    with Session(engine) as session:
-        with session.begin():
-            yield session
+    with Session(engine) as session, session.begin():
+        yield session
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -7,8 +7,18 @@ from :mod:`redflags.fields`, so the database refuses what the importer would.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import CheckConstraint, DateTime, Index, MetaData, UniqueConstraint, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from redflags.codes import DecisionKind, Role, TreatmentStatus
@@ -48,7 +58,8 @@ def _session_checks() -> list[CheckConstraint]:
             continue
         if field.kind is Kind.CHOICE and field.name.endswith("_course"):
             theme = field.name.removesuffix("_course")
-            rule = f"{field.name} IS NULL OR ({_in(field.name, field.choices)} AND {theme} IS NOT NULL AND {theme} > 0)"
+            valid_word = _in(field.name, field.choices)
+            rule = f"{field.name} IS NULL OR ({valid_word} AND {theme} IS NOT NULL AND {theme} > 0)"
         elif field.kind is Kind.CHOICE:
             rule = _in(field.name, field.choices)
         elif field.low is not None and field.high is not None:
@@ -59,7 +70,9 @@ def _session_checks() -> list[CheckConstraint]:
         checks.append(CheckConstraint(rule, name=field.name))
     doses = ", ".join(str(d) for d in ESKETAMINE_DOSES_MG)
     checks.append(
-        CheckConstraint(f"route <> 'esketamine_nasal' OR dose_mg IN ({doses})", name="esketamine_dose")
+        CheckConstraint(
+            f"route <> 'esketamine_nasal' OR dose_mg IN ({doses})", name="esketamine_dose"
+        )
     )
     for when, (sys_col, dia_col) in BP_READINGS.items():
         checks.append(CheckConstraint(f"{sys_col} > {dia_col}", name=f"bp_{when}_sys_above_dia"))
@@ -72,7 +85,10 @@ class Patient(SQLModel, table=True):
 
     __tablename__ = "patient"
     __table_args__ = (
-        CheckConstraint(_in("treatment_status", tuple(s.value for s in TreatmentStatus)), name="treatment_status"),
+        CheckConstraint(
+            _in("treatment_status", tuple(s.value for s in TreatmentStatus)),
+            name="treatment_status",
+        ),
         CheckConstraint("length(code) BETWEEN 1 AND 64", name="code_length"),
     )
 
@@ -140,7 +156,8 @@ class DosingSession(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime)
 
 
-assert set(THEMES) <= set(DosingSession.model_fields), "a theme of rules.md §1 has no column"
+if not set(THEMES) <= set(DosingSession.model_fields):
+    raise RuntimeError("a theme of rules.md §1 has no column in dosing_session")
 
 
 class Decision(SQLModel, table=True):
@@ -195,6 +212,15 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime)
 
 
+class AppSetting(SQLModel, table=True):
+    """A setting of this installation, e.g. that it holds the synthetic demo clinic."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = ""
+
+
 class AuditEvent(SQLModel, table=True):
     """One append-only audit row, chained to the one before by SHA-256."""
 
@@ -212,3 +238,15 @@ class AuditEvent(SQLModel, table=True):
     details: str = "{}"
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel class (for bulk statements)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+patient_table = table_of(Patient)
+session_table = table_of(DosingSession)
+decision_table = table_of(Decision)
+user_table = table_of(User)
+audit_table = table_of(AuditEvent)

@@ -93,6 +93,8 @@ def verify_chain(events: list[AuditEvent]) -> list[ChainProblem]:
                 )
             )
         if event_hash(event.prev_hash, event) != event.hash:
-            problems.append(ChainProblem(event_id, "content does not match its hash: the row was edited"))
+            problems.append(
+                ChainProblem(event_id, "content does not match its hash: the row was edited")
+            )
         expected_prev = event.hash
     return problems

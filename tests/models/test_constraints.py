@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from models.tables import Decision, DosingSession, Patient, User
+from models.tables import decision_table, patient_table, session_table, user_table
 
-SESSIONS = DosingSession.__table__
-PATIENTS = Patient.__table__
+SESSIONS = session_table
+PATIENTS = patient_table
 
 
 def _patient(engine: Engine, code: str = "P-001") -> int:
@@ -189,7 +189,7 @@ def test_decision_checks_reject_unknown_values(engine: Engine, changes: dict[str
     }
     row.update(changes)
     with pytest.raises(IntegrityError), engine.begin() as connection:
-        connection.execute(insert(Decision.__table__).values(row))
+        connection.execute(insert(decision_table).values(row))
 
 
 def _user(username: str, role: str = "viewer") -> dict[str, Any]:
@@ -205,11 +205,11 @@ def _user(username: str, role: str = "viewer") -> dict[str, Any]:
 
 def test_usernames_are_unique_ignoring_case(engine: Engine) -> None:
     with engine.begin() as connection:
-        connection.execute(insert(User.__table__).values(_user("Alice")))
+        connection.execute(insert(user_table).values(_user("Alice")))
     with pytest.raises(IntegrityError), engine.begin() as connection:
-        connection.execute(insert(User.__table__).values(_user("alice")))
+        connection.execute(insert(user_table).values(_user("alice")))
 
 
 def test_user_role_is_from_the_vocabulary(engine: Engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as connection:
-        connection.execute(insert(User.__table__).values(_user("bob", role="superuser")))
+        connection.execute(insert(user_table).values(_user("bob", role="superuser")))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from models.db import PROJECT_ROOT, create_db_engine, upgrade
-from models.tables import DosingSession, Patient
+from models.tables import patient_table, session_table
 
 WRITERS = 8
 SESSIONS_PER_WRITER = 200
@@ -23,7 +23,7 @@ def _add_patients(engine: Engine, codes: list[str]) -> None:
     with engine.begin() as connection:
         for code in codes:
             connection.execute(
-                insert(Patient.__table__).values(
+                insert(patient_table).values(
                     code=code,
                     display_name="",
                     primary_clinician="",
@@ -33,7 +33,9 @@ def _add_patients(engine: Engine, codes: list[str]) -> None:
             )
 
 
-def _writer(url: str, code: str, count: int, *extra: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def _writer(
+    url: str, code: str, count: int, *extra: str, env: dict[str, str]
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.models.writer", url, code, str(count), *extra],
         cwd=PROJECT_ROOT,
@@ -61,13 +63,12 @@ def test_eight_processes_writing_at_once_lose_nothing_and_never_see_a_lock_error
     assert not any("database is locked" in e for e in errors), errors
     assert [w.returncode for w in writers] == [0] * WRITERS, errors
     with engine.connect() as connection:
-        per_patient = dict(
-            connection.execute(
-                select(Patient.code, func.count(DosingSession.id))
-                .join(DosingSession, DosingSession.patient_id == Patient.id)
-                .group_by(Patient.code)
-            ).all()
-        )
+        rows = connection.execute(
+            select(patient_table.c.code, func.count(session_table.c.id))
+            .join(session_table, session_table.c.patient_id == patient_table.c.id)
+            .group_by(patient_table.c.code)
+        ).all()
+    per_patient = {code: count for code, count in rows}
     assert per_patient == dict.fromkeys(codes, SESSIONS_PER_WRITER)
 
 
@@ -84,5 +85,5 @@ def test_a_process_killed_right_after_a_commit_leaves_its_row_on_disk(db_url: st
     engine.dispose()
     fresh = create_db_engine(db_url)  # a new connection, as after a restart
     with fresh.connect() as connection:
-        notes = connection.execute(select(DosingSession.note)).scalars().all()
+        notes = connection.execute(select(session_table.c.note)).scalars().all()
     assert notes == ["write 0"]

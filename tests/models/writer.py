@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from models.db import create_db_engine, write_session
-from models.tables import DosingSession, Patient
+from models.tables import patient_table, session_table
 
 
 def main() -> None:
@@ -29,13 +29,17 @@ def main() -> None:
     while go and not Path(go).exists():
         time.sleep(0.005)
     engine = create_db_engine(url)
-    sessions = DosingSession.__table__
+    sessions = session_table
     start = datetime(2025, 1, 1, 8, 0)
     for i in range(count):
         with write_session(engine) as session:
-            patient_id = session.execute(select(Patient.id).where(Patient.code == code)).scalar_one()
+            patient_id = session.execute(
+                select(patient_table.c.id).where(patient_table.c.code == code)
+            ).scalar_one()
             already = session.execute(
-                select(func.count()).select_from(sessions).where(sessions.c.patient_id == patient_id)
+                select(func.count())
+                .select_from(sessions)
+                .where(sessions.c.patient_id == patient_id)
             ).scalar_one()
             session.execute(
                 insert(sessions).values(
