@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from models.tables import AuditEvent
+import pandas as pd
+from sqlalchemy import ColumnElement, Connection, Select, func, literal, select, text, true
+from sqlmodel import Session, col
+
+from models.tables import AppSetting, AuditEvent, decision_table, patient_table, session_table
 
 #: PostgreSQL advisory-lock key that serialises appends to the audit chain.
 AUDIT_CHAIN_LOCK = 74_201_113
@@ -19,10 +25,210 @@ def lock_audit_chain(session: Session) -> None:
 
 def last_audit_hash(session: Session) -> str | None:
     """The hash of the newest audit row, or None for an empty trail."""
-    statement = select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)
-    return session.exec(statement).first()
+    statement = select(col(AuditEvent.hash)).order_by(col(AuditEvent.id).desc()).limit(1)
+    return session.execute(statement).scalar_one_or_none()
 
 
 def audit_events_in_order(session: Session) -> list[AuditEvent]:
     """The whole audit trail in the order it was written."""
-    return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
+    return list(session.execute(select(AuditEvent).order_by(col(AuditEvent.id))).scalars().all())
+
+
+# -- the recent window (rules.md §2), read with one index seek per patient -----------------
+#
+# The weekly review needs, per patient, only the last few sessions on or before the
+# as-of date, the first and latest PHQ-9 and whether the patient has reached a few
+# counts. Each of these is a bounded seek on (patient_id, session_at), so the cost
+# follows the caseload, not the years of history behind it.
+
+SESSION_VALUE_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in session_table.columns if c.name not in ("id", "patient_id")
+)
+
+
+def _patients_in_scope(patient_codes: Sequence[str] | None) -> Select[Any]:
+    statement = select(patient_table.c.id, patient_table.c.code)
+    if patient_codes is not None:
+        statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
+    return statement
+
+
+def _recent_statement(
+    dialect: str, end_utc: datetime, sessions: int, patient_codes: Sequence[str] | None
+) -> Select[Any]:
+    patients = _patients_in_scope(patient_codes).subquery("p")
+    if dialect == "postgresql":
+        recent = (
+            select(session_table)
+            .where(session_table.c.patient_id == patients.c.id)
+            .where(session_table.c.session_at < end_utc)
+            .order_by(session_table.c.session_at.desc())
+            .limit(sessions)
+            .lateral("recent")
+        )
+        return select(
+            patients.c.code.label("patient_id"),
+            *(recent.c[name] for name in SESSION_VALUE_COLUMNS),
+        ).select_from(patients.join(recent, true()))
+    # SQLite has no LATERAL: the ids of each patient's latest rows come from a
+    # correlated subquery that walks the (patient_id, session_at) index backwards.
+    inner = session_table.alias("inner")
+    latest_ids = (
+        select(inner.c.id)
+        .where(inner.c.patient_id == patients.c.id)
+        .where(inner.c.session_at < end_utc)
+        .order_by(inner.c.session_at.desc())
+        .limit(sessions)
+        .correlate(patients)
+    )
+    return (
+        select(
+            patients.c.code.label("patient_id"),
+            *(session_table.c[name] for name in SESSION_VALUE_COLUMNS),
+        )
+        .select_from(patients)
+        .join(session_table, session_table.c.id.in_(latest_ids))
+    )
+
+
+def _summary_statement(
+    end_utc: datetime, count_cap: int, patient_codes: Sequence[str] | None
+) -> Select[Any]:
+    patients = _patients_in_scope(patient_codes).subquery("p")
+    s = session_table.alias("s")
+    before_end = (s.c.patient_id == patients.c.id) & (s.c.session_at < end_utc)
+    with_phq9 = before_end & s.c.phq9.is_not(None)
+
+    def capped_count(condition: ColumnElement[bool], cap: int) -> Any:
+        rows = select(literal(1).label("one")).where(condition).limit(cap).subquery()
+        return select(func.count()).select_from(rows).scalar_subquery()
+
+    def first(column: ColumnElement[Any], condition: ColumnElement[bool], newest: bool) -> Any:
+        order = s.c.session_at.desc() if newest else s.c.session_at.asc()
+        return select(column).where(condition).order_by(order).limit(1).scalar_subquery()
+
+    return select(
+        patients.c.code.label("patient_id"),
+        capped_count(before_end, count_cap).label("session_count"),
+        first(s.c.session_at, before_end, newest=True).label("latest_session_at"),
+        capped_count(with_phq9, 2).label("phq9_count"),
+        first(s.c.phq9, with_phq9, newest=False).label("phq9_baseline"),
+        first(s.c.session_at, with_phq9, newest=False).label("phq9_baseline_at"),
+        first(s.c.phq9, with_phq9, newest=True).label("phq9_latest"),
+        first(s.c.session_at, with_phq9, newest=True).label("phq9_latest_at"),
+    )
+
+
+def _frame(connection: Connection, statement: Select[Any]) -> pd.DataFrame:
+    result = connection.execute(statement)
+    return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
+
+
+def utc_to_local_column(values: pd.Series, tz: ZoneInfo) -> pd.Series:
+    """Naive UTC datetimes as naive clinic-local datetime64 values."""
+    converted = pd.to_datetime(values).dt.tz_localize("UTC").dt.tz_convert(tz)
+    return converted.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def load_recent_window(
+    connection: Connection,
+    *,
+    end_utc: datetime,
+    sessions: int,
+    count_cap: int,
+    tz: ZoneInfo,
+    patient_codes: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each patient's last ``sessions`` sessions before ``end_utc``, and their summary.
+
+    Returns ``(recent, summary)``: ``recent`` has patient_id (the code), session_at
+    (clinic-local) and every session column; ``summary`` one row per patient with
+    session_count (capped at ``count_cap``), latest_session_at, phq9_count (capped
+    at 2), phq9_baseline(_at) and phq9_latest(_at). Times are clinic-local.
+    """
+    dialect = connection.dialect.name
+    recent = _frame(connection, _recent_statement(dialect, end_utc, sessions, patient_codes))
+    summary = _frame(connection, _summary_statement(end_utc, count_cap, patient_codes))
+    recent["session_at"] = utc_to_local_column(recent["session_at"], tz)
+    for column in ("latest_session_at", "phq9_baseline_at", "phq9_latest_at"):
+        summary[column] = utc_to_local_column(summary[column], tz)
+    return recent, summary
+
+
+def patient_codes(connection: Connection) -> list[str]:
+    """Every patient code, sorted."""
+    statement = select(patient_table.c.code).order_by(patient_table.c.code)
+    return list(connection.execute(statement).scalars().all())
+
+
+def patients_frame(
+    connection: Connection, patient_codes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Patients with their display name, primary clinician and treatment status."""
+    statement = select(
+        patient_table.c.code.label("patient_id"),
+        patient_table.c.display_name,
+        patient_table.c.primary_clinician,
+        patient_table.c.treatment_status,
+    ).order_by(patient_table.c.code)
+    if patient_codes is not None:
+        statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
+    return _frame(connection, statement)
+
+
+def decisions_frame(
+    connection: Connection,
+    *,
+    end_utc: datetime,
+    tz: ZoneInfo,
+    patient_codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Decisions recorded before ``end_utc`` with the patient code and local times."""
+    columns = [c for c in decision_table.columns if c.name not in ("id", "patient_id")]
+    statement = (
+        select(patient_table.c.code.label("patient_id"), *columns)
+        .join(patient_table, patient_table.c.id == decision_table.c.patient_id)
+        .where(decision_table.c.decided_at < end_utc)
+        .order_by(patient_table.c.code, decision_table.c.decided_at)
+    )
+    if patient_codes is not None:
+        statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
+    frame = _frame(connection, statement)
+    frame["decided_at"] = utc_to_local_column(frame["decided_at"], tz)
+    return frame
+
+
+def session_history(
+    connection: Connection, *, patient_code: str, end_utc: datetime, tz: ZoneInfo
+) -> pd.DataFrame:
+    """Every session of one patient before ``end_utc``, oldest first, local times."""
+    statement = (
+        select(
+            patient_table.c.code.label("patient_id"),
+            session_table.c.id.label("session_id"),
+            *(session_table.c[name] for name in SESSION_VALUE_COLUMNS),
+        )
+        .join(patient_table, patient_table.c.id == session_table.c.patient_id)
+        .where(patient_table.c.code == patient_code)
+        .where(session_table.c.session_at < end_utc)
+        .order_by(session_table.c.session_at)
+    )
+    frame = _frame(connection, statement)
+    frame["session_at"] = utc_to_local_column(frame["session_at"], tz)
+    return frame
+
+
+def get_setting(connection: Connection, key: str) -> str | None:
+    """The value of an installation setting, or None."""
+    statement = select(col(AppSetting.value)).where(col(AppSetting.key) == key)
+    return connection.execute(statement).scalar_one_or_none()
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    """Set an installation setting inside ``session``'s transaction."""
+    setting = session.get(AppSetting, key)
+    if setting is None:
+        session.add(AppSetting(key=key, value=value))
+    else:
+        setting.value = value
+        session.add(setting)

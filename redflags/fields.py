@@ -74,10 +74,14 @@ def _bp_fields() -> list[Field]:
     for when, (sys_col, dia_col) in BP_READINGS.items():
         label = {"pre": "before dosing", "40": "at 40 minutes", "end": "at discharge"}[when]
         fields.append(
-            Field(sys_col, Kind.INTEGER, low=BP_SYS_LOW, high=BP_SYS_HIGH, label=f"systolic {label}")
+            Field(
+                sys_col, Kind.INTEGER, low=BP_SYS_LOW, high=BP_SYS_HIGH, label=f"systolic {label}"
+            )
         )
         fields.append(
-            Field(dia_col, Kind.INTEGER, low=BP_DIA_LOW, high=BP_DIA_HIGH, label=f"diastolic {label}")
+            Field(
+                dia_col, Kind.INTEGER, low=BP_DIA_LOW, high=BP_DIA_HIGH, label=f"diastolic {label}"
+            )
         )
     return fields
 
@@ -87,7 +91,15 @@ SESSION_FIELDS: tuple[Field, ...] = (
     Field("patient_id", Kind.TEXT, required=True, label="patient"),
     Field("session_date", Kind.DATE, required=True, label="session date"),
     Field("route", Kind.CHOICE, required=True, choices=ROUTES, label="route"),
-    Field("dose_mg", Kind.NUMBER, required=True, low=0, high=1000, low_exclusive=True, label="dose (mg)"),
+    Field(
+        "dose_mg",
+        Kind.NUMBER,
+        required=True,
+        low=0,
+        high=1000,
+        low_exclusive=True,
+        label="dose (mg)",
+    ),
     Field("weight_kg", Kind.NUMBER, low=20, high=400, label="weight (kg)"),
     *_theme_fields(),
     Field("dissociation_cadss", Kind.INTEGER, low=0, high=92, label="CADSS total"),
