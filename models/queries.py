@@ -11,7 +11,15 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Select, func, literal, select, text, true
 from sqlmodel import Session, col
 
-from models.tables import AppSetting, AuditEvent, decision_table, patient_table, session_table
+from models.tables import (
+    AppSetting,
+    AuditEvent,
+    decision_table,
+    patient_table,
+    session_table,
+    user_table,
+    utc_now,
+)
 
 #: PostgreSQL advisory-lock key that serialises appends to the audit chain.
 AUDIT_CHAIN_LOCK = 74_201_113
@@ -232,3 +240,44 @@ def set_setting(session: Session, key: str, value: str) -> None:
     else:
         setting.value = value
         session.add(setting)
+
+
+def has_records(connection: Connection) -> bool:
+    """Whether any patient or user exists (a database that is not empty)."""
+    for table in (patient_table, user_table):
+        if connection.execute(select(table.c.id).limit(1)).first() is not None:
+            return True
+    return False
+
+
+def delete_clinical_records(session: Session, patient_codes: Sequence[str]) -> int:
+    """Delete the sessions and decisions of these patients (demo refresh only)."""
+    ids = select(patient_table.c.id).where(patient_table.c.code.in_(list(patient_codes)))
+    deleted = 0
+    for table in (decision_table, session_table):
+        result = session.execute(table.delete().where(table.c.patient_id.in_(ids)))
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+def upsert_patient(
+    session: Session,
+    *,
+    code: str,
+    display_name: str,
+    primary_clinician: str,
+    treatment_status: str,
+) -> None:
+    """Create the patient ``code`` or update its details."""
+    values = {
+        "display_name": display_name,
+        "primary_clinician": primary_clinician,
+        "treatment_status": treatment_status,
+    }
+    existing = session.execute(
+        select(patient_table.c.id).where(patient_table.c.code == code)
+    ).scalar_one_or_none()
+    if existing is None:
+        session.execute(patient_table.insert().values(code=code, created_at=utc_now(), **values))
+    else:
+        session.execute(patient_table.update().where(patient_table.c.id == existing).values(values))

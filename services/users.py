@@ -67,3 +67,9 @@ def create_user(
         )
         session.expunge(user)
     return user
+
+
+def user_exists(*, engine: Engine, username: str) -> bool:
+    """Whether an account called ``username`` (ignoring case) exists."""
+    with read_session(engine) as session:
+        return find_user(session, username) is not None

@@ -1,0 +1,88 @@
+"""The login state of one browser session, the engine and the rules in force."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from models.db import get_engine
+from models.tables import utc_now
+from redflags.config import RulesConfig, load_rules
+from services import auth
+from services.access import Actor, Permission
+from services.settings import access_settings
+
+ACTOR_KEY = "actor"
+LOGGED_IN_AT_KEY = "logged_in_at"
+LAST_ACTIVITY_KEY = "last_activity_at"
+#: The clock; tests replace it to exercise idle logoff without waiting.
+clock: Callable[[], datetime] = utc_now
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """The process-wide database engine (a resource: never holds patient data)."""
+    return get_engine()
+
+
+@st.cache_resource
+def rules() -> RulesConfig:
+    """The validated rules configuration, loaded once per server process."""
+    return load_rules()
+
+
+def log_in(actor: Actor) -> None:
+    """Start a login for ``actor`` in this browser session."""
+    st.session_state.clear()
+    now = clock()
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[LOGGED_IN_AT_KEY] = now
+    st.session_state[LAST_ACTIVITY_KEY] = now
+
+
+def log_out(reason: str = "user") -> None:
+    """End the login and clear everything this browser session held (patient data too)."""
+    actor = st.session_state.get(ACTOR_KEY)
+    st.session_state.clear()
+    if isinstance(actor, Actor):
+        auth.logout(engine=engine(), actor=actor, reason=reason)
+        if reason != "user":
+            st.session_state["logout_notice"] = (
+                f"You were logged off after {access_settings().idle_minutes} minutes without activity."
+                if reason == "idle"
+                else "You were logged off: the longest a login lasts has passed."
+            )
+
+
+def current_actor() -> Actor | None:
+    """The logged-in actor, after the idle and absolute time limits are applied."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if not isinstance(actor, Actor):
+        return None
+    now = clock()
+    reason = auth.session_expiry_reason(
+        logged_in_at=st.session_state[LOGGED_IN_AT_KEY],
+        last_activity_at=st.session_state[LAST_ACTIVITY_KEY],
+        now=now,
+        settings=access_settings(),
+    )
+    if reason is not None:
+        log_out(reason)
+        return None
+    st.session_state[LAST_ACTIVITY_KEY] = now
+    return actor
+
+
+def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
+    """The logged-in actor holding ``permission``; otherwise stop the page here."""
+    actor = current_actor()
+    if actor is None:
+        st.warning("Please log in to see this page.")
+        st.stop()
+    if not actor.can(permission):
+        st.error(f"Your role ({actor.role.value}) does not give access to this page.")
+        st.stop()
+    return actor
