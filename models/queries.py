@@ -158,9 +158,12 @@ def load_recent_window(
     recent = _frame(connection, _recent_statement(dialect, end_utc, sessions, patient_codes))
     summary = _frame(connection, _summary_statement(end_utc, count_cap, patient_codes))
     recent["session_at"] = utc_to_local_column(recent["session_at"], tz)
+    recent = recent.sort_values(["patient_id", "session_at"], ascending=[True, False])
+    recent["position"] = recent.groupby("patient_id", sort=False).cumcount() + 1
+    summary = summary[summary["session_count"] > 0].reset_index(drop=True)
     for column in ("latest_session_at", "phq9_baseline_at", "phq9_latest_at"):
         summary[column] = utc_to_local_column(summary[column], tz)
-    return recent, summary
+    return recent.reset_index(drop=True), summary
 
 
 def patient_codes(connection: Connection) -> list[str]:
