@@ -1,0 +1,78 @@
+"""Recording a care-team decision, taken together with the patient; audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from models.db import write_session
+from models.tables import Decision, Patient, utc_now
+from redflags.clinic_time import clinic_timezone
+from redflags.validation import Problem, validate_decision_row
+from services import audit
+from services.access import Actor, Permission, require
+from services.sessions import SaveResult
+
+
+def record_decision(
+    *, engine: Engine, actor: Actor, values: Mapping[str, str], now: datetime | None = None
+) -> SaveResult:
+    """Save a decision from the form's text values (the decisions CSV's columns).
+
+    ``recorded_by`` is always the acting user. The flags listed in
+    ``flags_considered`` become addressed (rules.md §8) until a new session is
+    evidence for them again.
+    """
+    require(actor, Permission.WRITE_CLINICAL)
+    raw = {**values, "recorded_by": actor.username}
+    record, problems = validate_decision_row(raw, now=now or utc_now(), tz=clinic_timezone())
+    if record is None:
+        return SaveResult(None, problems)
+    with write_session(engine) as session:
+        patient = session.exec(
+            select(Patient).where(col(Patient.code) == record["patient_code"])
+        ).first()
+        if patient is None or patient.id is None:
+            return SaveResult(None, [Problem("no patient has this code", None, "patient_id")])
+        clash = session.exec(
+            select(Decision.id).where(
+                col(Decision.patient_id) == patient.id,
+                col(Decision.decided_at) == record["decided_at"],
+            )
+        ).first()
+        if clash is not None:
+            return SaveResult(
+                None,
+                [
+                    Problem(
+                        "a decision for this patient is already recorded at this time",
+                        None,
+                        "decided_at",
+                    )
+                ],
+            )
+        values_to_store = {k: v for k, v in record.items() if k != "patient_code"}
+        decision = Decision.model_validate({"patient_id": patient.id, **values_to_store})
+        session.add(decision)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="decision_recorded",
+            entity="decision",
+            entity_id=str(decision.id),
+            patient_code=patient.code,
+            details={
+                "decision": decision.decision,
+                "decided_at_utc": decision.decided_at.isoformat(),
+                "flags_considered": decision.flags_considered,
+                "route_from": decision.route_from,
+                "route_to": decision.route_to,
+                "dose_from_mg": decision.dose_from_mg,
+                "dose_to_mg": decision.dose_to_mg,
+            },
+        )
+        return SaveResult(decision.id)

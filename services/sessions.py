@@ -1,0 +1,191 @@
+"""Logging and editing one dosing session, with the importer's validators; audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from models.db import read_session, write_session
+from models.tables import DosingSession, Patient, utc_now
+from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
+from redflags.csv_format import format_number
+from redflags.fields import SESSION_FIELDS, VALUE_COLUMNS, Kind
+from redflags.validation import Problem, validate_session_row
+from services import audit
+from services.access import Actor, Permission, require
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """The outcome of saving a form: the row's id, or the problems to show."""
+
+    record_id: int | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.record_id is not None and not self.problems
+
+
+def _patient(session: Session, code: str) -> Patient | None:
+    return session.exec(select(Patient).where(col(Patient.code) == code)).first()
+
+
+def _audit_values(row: DosingSession) -> dict[str, Any]:
+    values: dict[str, Any] = {"session_at_utc": row.session_at.isoformat()}
+    values.update({name: getattr(row, name) for name in VALUE_COLUMNS})
+    return values
+
+
+def log_session(
+    *, engine: Engine, actor: Actor, values: Mapping[str, str], today: date | None = None
+) -> SaveResult:
+    """Save a new session from the form's text values (rules.md §1 field names).
+
+    The patient must exist; a session at the same time for the same patient is
+    refused (edit that one instead). Audited with the values saved.
+    """
+    require(actor, Permission.WRITE_CLINICAL)
+    tz = clinic_timezone()
+    record, problems = validate_session_row(values, today=today or local_today(tz), tz=tz)
+    if record is None:
+        return SaveResult(None, problems)
+    with write_session(engine) as session:
+        patient = _patient(session, str(record["patient_code"]))
+        if patient is None or patient.id is None:
+            return SaveResult(
+                None,
+                [Problem("no patient has this code: add the patient first", None, "patient_id")],
+            )
+        clash = session.exec(
+            select(DosingSession.id).where(
+                col(DosingSession.patient_id) == patient.id,
+                col(DosingSession.session_at) == record["session_at"],
+            )
+        ).first()
+        if clash is not None:
+            return SaveResult(
+                None,
+                [
+                    Problem(
+                        "this patient already has a session at this date and time: "
+                        "edit that session instead",
+                        None,
+                        "session_date",
+                    )
+                ],
+            )
+        row = DosingSession.model_validate(
+            {
+                "patient_id": patient.id,
+                "session_at": record["session_at"],
+                "time_recorded": bool(record["time_recorded"]),
+                "recorded_by": actor.username,
+                **{name: record[name] for name in VALUE_COLUMNS},
+            }
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="session_created",
+            entity="dosing_session",
+            entity_id=str(row.id),
+            patient_code=patient.code,
+            details={"after": _audit_values(row)},
+        )
+        return SaveResult(row.id)
+
+
+def edit_session(
+    *,
+    engine: Engine,
+    actor: Actor,
+    session_id: int,
+    values: Mapping[str, str],
+    today: date | None = None,
+) -> SaveResult:
+    """Change a stored session; the audit row keeps the old and the new values."""
+    require(actor, Permission.WRITE_CLINICAL)
+    tz = clinic_timezone()
+    record, problems = validate_session_row(values, today=today or local_today(tz), tz=tz)
+    if record is None:
+        return SaveResult(None, problems)
+    with write_session(engine) as session:
+        row = session.get(DosingSession, session_id)
+        if row is None:
+            return SaveResult(None, [Problem("this session no longer exists", None, None)])
+        patient = session.get(Patient, row.patient_id)
+        if patient is None or patient.code != record["patient_code"]:
+            return SaveResult(
+                None,
+                [Problem("a session cannot move to another patient", None, "patient_id")],
+            )
+        clash = session.exec(
+            select(DosingSession.id).where(
+                col(DosingSession.patient_id) == row.patient_id,
+                col(DosingSession.session_at) == record["session_at"],
+                col(DosingSession.id) != session_id,
+            )
+        ).first()
+        if clash is not None:
+            return SaveResult(
+                None,
+                [Problem("another session of this patient has this time", None, "session_date")],
+            )
+        before = _audit_values(row)
+        for name in ("session_at", *VALUE_COLUMNS):
+            setattr(row, name, record[name])
+        row.time_recorded = bool(record["time_recorded"])
+        row.updated_at = utc_now()
+        session.add(row)
+        session.flush()
+        after = _audit_values(row)
+        changed = sorted(k for k in after if after[k] != before[k])
+        audit.record(
+            session,
+            actor=actor,
+            action="session_edited",
+            entity="dosing_session",
+            entity_id=str(row.id),
+            patient_code=patient.code,
+            details={
+                "changed": changed,
+                "before": {k: before[k] for k in changed},
+                "after": {k: after[k] for k in changed},
+            },
+        )
+        return SaveResult(row.id)
+
+
+def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dict[str, str]:
+    """A stored session as the form's text values (the CSV's formats), to edit it."""
+    require(actor, Permission.VIEW_PATIENTS)
+    tz = clinic_timezone()
+    with read_session(engine) as session:
+        row = session.get(DosingSession, session_id)
+        if row is None:
+            return {}
+        patient = session.get(Patient, row.patient_id)
+        local = utc_to_local(row.session_at, tz)
+        when = (
+            local.isoformat(timespec="minutes") if row.time_recorded else local.date().isoformat()
+        )
+        values = {"patient_id": patient.code if patient else "", "session_date": when}
+        for spec in SESSION_FIELDS:
+            if spec.name in values:
+                continue
+            value = getattr(row, spec.name)
+            if value is None:
+                values[spec.name] = ""
+            elif spec.kind in (Kind.NUMBER, Kind.INTEGER):
+                values[spec.name] = format_number(value)
+            else:
+                values[spec.name] = str(value)
+        return values
