@@ -1,0 +1,192 @@
+"""Bulk reads and writes of patients, sessions and decisions for CSV import and export.
+
+Written for files of hundreds of thousands of rows: Core statements, look-ups
+by batches of patients (never one query per row), inserts in chunks (COPY on
+PostgreSQL). Every function runs inside the caller's session and transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select
+from sqlmodel import Session
+
+from models.tables import decision_table, patient_table, session_table
+from redflags.fields import DECISION_COLUMNS, VALUE_COLUMNS
+
+#: How many patients one look-up names (well under every database's parameter limit).
+PATIENT_BATCH = 500
+#: How many rows one insert statement carries.
+INSERT_CHUNK = 5_000
+#: Stored session columns that make up a session's content, after (patient, session_at).
+SESSION_CONTENT_COLUMNS: tuple[str, ...] = ("time_recorded", *VALUE_COLUMNS)
+#: Stored decision columns that make up a decision's content, after (patient, decided_at).
+DECISION_CONTENT_COLUMNS: tuple[str, ...] = DECISION_COLUMNS[2:]
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------- patients
+
+
+def patient_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    """The database id of each of ``codes`` that exists."""
+    found: dict[str, int] = {}
+    for batch in _batches(sorted(set(codes)), PATIENT_BATCH):
+        statement = select(patient_table.c.code, patient_table.c.id).where(
+            patient_table.c.code.in_(batch)
+        )
+        found.update((code, int(pid)) for code, pid in session.execute(statement))
+    return found
+
+
+def patient_exists(session: Session, code: str) -> bool:
+    """Whether a patient has the code ``code`` (codes are case-sensitive)."""
+    statement = select(patient_table.c.id).where(patient_table.c.code == code)
+    return session.execute(statement).first() is not None
+
+
+def add_patients(session: Session, codes: Sequence[str], *, now: datetime) -> dict[str, int]:
+    """Create patients with these (new) codes and return their ids."""
+    for batch in _batches(list(codes), INSERT_CHUNK):
+        session.execute(
+            insert(patient_table), [{"code": code, "created_at": now} for code in batch]
+        )
+    return patient_ids(session, codes)
+
+
+# ---------------------------------------------------------------- stored content
+
+
+def stored_sessions(
+    session: Session, ids: Iterable[int]
+) -> dict[tuple[int, datetime], tuple[object, ...]]:
+    """The content of every session of these patients, keyed by (patient id, session_at)."""
+    columns = [session_table.c[name] for name in SESSION_CONTENT_COLUMNS]
+    stored: dict[tuple[int, datetime], tuple[object, ...]] = {}
+    for batch in _batches(sorted(set(ids)), PATIENT_BATCH):
+        statement = select(session_table.c.patient_id, session_table.c.session_at, *columns).where(
+            session_table.c.patient_id.in_(batch)
+        )
+        for row in session.execute(statement):
+            stored[(row[0], row[1])] = tuple(row[2:])
+    return stored
+
+
+def stored_decisions(
+    session: Session, ids: Iterable[int]
+) -> dict[tuple[int, datetime], tuple[object, ...]]:
+    """The content of every decision of these patients, keyed by (patient id, decided_at)."""
+    columns = [decision_table.c[name] for name in DECISION_CONTENT_COLUMNS]
+    stored: dict[tuple[int, datetime], tuple[object, ...]] = {}
+    for batch in _batches(sorted(set(ids)), PATIENT_BATCH):
+        statement = select(
+            decision_table.c.patient_id, decision_table.c.decided_at, *columns
+        ).where(decision_table.c.patient_id.in_(batch))
+        for row in session.execute(statement):
+            stored[(row[0], row[1])] = tuple(row[2:])
+    return stored
+
+
+# ---------------------------------------------------------------- inserts
+
+
+def insert_session_chunk(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert one chunk of session rows (dicts of dosing_session columns)."""
+    _insert_chunk(session, "dosing_session", rows)
+
+
+def insert_decision_chunk(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert one chunk of decision rows (dicts of decision columns)."""
+    _insert_chunk(session, "decision", rows)
+
+
+def _insert_chunk(session: Session, table_name: str, rows: Sequence[Mapping[str, object]]) -> None:
+    if not rows:
+        return
+    table = session_table if table_name == "dosing_session" else decision_table
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection.connection.driver_connection, table.name, rows)
+    else:
+        connection.execute(insert(table), list(rows))
+
+
+def _copy_rows(
+    driver_connection: Any, table_name: str, rows: Sequence[Mapping[str, object]]
+) -> None:
+    """PostgreSQL COPY, several times faster than INSERT for large files (same transaction)."""
+    from psycopg import sql
+
+    columns = list(rows[0])
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
+
+
+# ---------------------------------------------------------------- export reads
+
+
+def _in_export_scope(
+    statement: Select[Any], time_column: Any, *, patient_code: str | None, end_utc: datetime | None
+) -> Select[Any]:
+    if patient_code is not None:
+        statement = statement.where(patient_table.c.code == patient_code)
+    if end_utc is not None:
+        statement = statement.where(time_column < end_utc)
+    return statement
+
+
+def session_records(
+    session: Session, *, patient_code: str | None = None, end_utc: datetime | None = None
+) -> list[tuple[object, ...]]:
+    """Sessions as (code, session_at, time_recorded, *VALUE_COLUMNS), by code then time.
+
+    Codes are ordered by their characters (not the database's collation), so
+    the order is the same on SQLite and PostgreSQL.
+    """
+    statement = (
+        select(
+            patient_table.c.code,
+            session_table.c.session_at,
+            *(session_table.c[name] for name in SESSION_CONTENT_COLUMNS),
+        )
+        .join(patient_table, patient_table.c.id == session_table.c.patient_id)
+        .order_by(session_table.c.patient_id, session_table.c.session_at)
+    )
+    statement = _in_export_scope(
+        statement, session_table.c.session_at, patient_code=patient_code, end_utc=end_utc
+    )
+    records = [tuple(row) for row in session.execute(statement)]
+    records.sort(key=lambda record: str(record[0]))  # stable: times stay in order
+    return records
+
+
+def decision_records(
+    session: Session, *, patient_code: str | None = None, end_utc: datetime | None = None
+) -> list[tuple[object, ...]]:
+    """Decisions as (code, decided_at, *DECISION_CONTENT_COLUMNS), by code then time."""
+    statement = (
+        select(
+            patient_table.c.code,
+            decision_table.c.decided_at,
+            *(decision_table.c[name] for name in DECISION_CONTENT_COLUMNS),
+        )
+        .join(patient_table, patient_table.c.id == decision_table.c.patient_id)
+        .order_by(decision_table.c.patient_id, decision_table.c.decided_at)
+    )
+    statement = _in_export_scope(
+        statement, decision_table.c.decided_at, patient_code=patient_code, end_utc=end_utc
+    )
+    records = [tuple(row) for row in session.execute(statement)]
+    records.sort(key=lambda record: str(record[0]))
+    return records
