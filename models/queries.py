@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, func, literal, select, text, true
+from sqlalchemy import ColumnElement, Connection, Select, case, func, literal, select, text, true
 from sqlmodel import Session, col
 
 from models.tables import (
@@ -108,8 +108,13 @@ def _summary_statement(
     with_phq9 = before_end & s.c.phq9.is_not(None)
 
     def capped_count(condition: ColumnElement[bool], cap: int) -> Any:
-        rows = select(literal(1).label("one")).where(condition).limit(cap).subquery()
-        return select(func.count()).select_from(rows).scalar_subquery()
+        # min(count, cap) without counting a long history: if the cap-th row
+        # exists the answer is cap, otherwise the (short) count itself.
+        cap_th_row = (
+            select(s.c.id).where(condition).order_by(s.c.session_at).offset(cap - 1).limit(1)
+        ).scalar_subquery()
+        exact = select(func.count()).select_from(s).where(condition).scalar_subquery()
+        return case((cap_th_row.is_not(None), literal(cap)), else_=exact)
 
     def first(column: ColumnElement[Any], condition: ColumnElement[bool], newest: bool) -> Any:
         order = s.c.session_at.desc() if newest else s.c.session_at.asc()
