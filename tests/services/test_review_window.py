@@ -78,9 +78,11 @@ def _store(
                 .returning(patient_table.c.id)
             )
             ids[code] = result.scalar_one()
-        records = []
+        records: list[dict[str, object]] = []
         for row in history.to_dict("records"):
-            values = {k: (None if pd.isna(v) else v) for k, v in row.items() if k != "patient_id"}
+            values = {
+                str(k): (None if pd.isna(v) else v) for k, v in row.items() if k != "patient_id"
+            }
             values.update(patient_id=ids[row["patient_id"]], time_recorded=True, recorded_by="t")
             values.update(created_at=utc_now(), updated_at=utc_now())
             records.append(values)
