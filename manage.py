@@ -1,0 +1,387 @@
+"""The command line of the red-flag dashboard (records.md).
+
+    python manage.py init-db
+    python manage.py demo
+    python manage.py create-user NAME --role ROLE
+    python manage.py import-sessions FILE [--dry-run]
+    python manage.py import-decisions FILE [--dry-run]
+    python manage.py export sessions|review|decisions [--as-of DATE] [--patient ID] [--out FILE]
+    python manage.py verify-audit
+
+``DATABASE_URL`` selects the database (unset: the SQLite file under data/).
+Exit status: 0 success, 1 invalid input or a refused operation (the message
+says what to fix), 2 wrong usage. Every command calls the same service
+functions as the dashboard, as the command-line operator (an admin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from services.access import Actor
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+ROLES = ("admin", "clinician", "viewer")
+EXPORTS = ("sessions", "review", "decisions")
+
+
+class CommandError(Exception):
+    """A refused command: the message says what to fix (exit status 1)."""
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# ---------------------------------------------------------------- the database
+
+
+def _database_label() -> str:
+    from models.db import database_url, describe_url
+
+    return describe_url(database_url())
+
+
+def _engine(*, migrated: bool = True) -> Engine:
+    """The engine for DATABASE_URL; with ``migrated``, refuse an unmigrated schema."""
+    from models.db import get_engine, schema_is_current
+
+    engine = get_engine()
+    if migrated and not schema_is_current(engine):
+        raise CommandError(
+            f"The database at {_database_label()} has no schema or an old one: "
+            "run `python manage.py init-db` first."
+        )
+    return engine
+
+
+def _actor() -> Actor:
+    from services.access import command_line_actor
+
+    return command_line_actor()
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_init_db(_args: argparse.Namespace) -> int:
+    from models.db import upgrade
+
+    label = _database_label()
+    upgrade(_engine(migrated=False))
+    print(f"Database {label}: the schema is up to date.")
+    return EXIT_OK
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    try:
+        from services.demo import load_demo
+    except ModuleNotFoundError as error:  # pragma: no cover - until the demo lands
+        raise CommandError(f"The demo loader is not installed ({error.name}).") from None
+    result = load_demo(engine=_engine(), actor=_actor())
+    how = "refreshed" if result.refreshed else "loaded"
+    print(
+        f"Demo clinic {how} for {result.loaded_for.isoformat()}: {result.patients} patients; "
+        f"sessions imported {result.sessions_imported}, unchanged {result.sessions_unchanged}; "
+        f"decisions imported {result.decisions_imported}, "
+        f"unchanged {result.decisions_unchanged}. Log in as demo / demo."
+    )
+    return EXIT_OK
+
+
+def _read_password(name: str) -> str:
+    """The new password: twice at a prompt on a terminal, else one line of standard input."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(f"Password for {name}: ")
+        second = getpass.getpass("Repeat the password: ")
+        if first != second:
+            raise CommandError("The two passwords differ; nothing was created. Try again.")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    password = line.rstrip("\r\n")
+    if not password:
+        raise CommandError(
+            "No password given: type it at the prompt, or pipe one line to standard input "
+            "(never on the command line)."
+        )
+    return password
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from redflags.codes import Role
+    from services.users import create_user
+
+    engine = _engine()
+    password = _read_password(args.name)
+    user = create_user(
+        engine=engine, actor=_actor(), username=args.name, role=Role(args.role), password=password
+    )
+    print(f"User {user.username} ({user.role}) created.")
+    return EXIT_OK
+
+
+def _report_import(result: Any) -> int:
+    if result.ok:
+        print(result.summary())
+        return EXIT_OK
+    for line in result.messages():
+        _err(line)
+    _err(result.summary())
+    return EXIT_INVALID
+
+
+def cmd_import_sessions(args: argparse.Namespace) -> int:
+    from services.records import import_sessions
+
+    engine = _engine()
+    return _report_import(
+        import_sessions(engine=engine, actor=_actor(), data=Path(args.file), dry_run=args.dry_run)
+    )
+
+
+def cmd_import_decisions(args: argparse.Namespace) -> int:
+    from services.records import import_decisions
+
+    engine = _engine()
+    return _report_import(
+        import_decisions(engine=engine, actor=_actor(), data=Path(args.file), dry_run=args.dry_run)
+    )
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(text.strip()):
+            raise ValueError
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(
+            f"--as-of {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-02."
+        ) from None
+
+
+def _check_out_path(out: str) -> Path:
+    path = Path(out)
+    folder = path.parent
+    if path.is_dir():
+        raise CommandError(f"--out {out}: that is a folder; give a file name.")
+    if not folder.is_dir():
+        raise CommandError(f"--out {out}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"--out {out}: the folder {folder} is not writable.")
+    return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file, so no half-written file is left."""
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from services import records
+
+    as_of = _as_of(args.as_of)
+    out = _check_out_path(args.out) if args.out else None
+    engine = _engine()
+    common: dict[str, Any] = {
+        "engine": engine,
+        "actor": _actor(),
+        "patient": args.patient,
+        "as_of": as_of,
+        "destination": str(out) if out else "stdout",
+    }
+    exporters: dict[str, Callable[..., records.ExportResult]] = {
+        "sessions": records.export_sessions,
+        "review": records.export_review,
+        "decisions": records.export_decisions,
+    }
+    result = exporters[args.what](**common)
+    if out is None:
+        try:
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # e.g. `| head`: the reader left; not an error of the export
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    try:
+        _write_atomically(out, result.data)
+    except OSError as error:
+        raise CommandError(f"Cannot write {out}: {error.strerror or error}.") from None
+    print(f"Exported {result.rows} {args.what} rows to {out} (SHA-256 {result.sha256}).")
+    return EXIT_OK
+
+
+def cmd_verify_audit(_args: argparse.Namespace) -> int:
+    from models import queries
+    from models.db import read_session
+    from services.audit import verify_chain
+
+    engine = _engine()
+    with read_session(engine) as session:
+        events = queries.audit_events_in_order(session)
+    problems = verify_chain(events)
+    if problems:
+        for problem in problems:
+            _err(f"audit row {problem.event_id}: {problem.problem}")
+        _err(f"The audit trail is broken in {len(problems)} place(s) among {len(events)} rows.")
+        return EXIT_INVALID
+    print(f"The audit trail is intact: {len(events)} rows, each chained to the one before.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- parsing and errors
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manage.py",
+        description="Command line of the red-flag dashboard. DATABASE_URL selects the database.",
+        epilog="Exit status: 0 success, 1 invalid input or refused, 2 wrong usage.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    command = commands.add_parser("init-db", help="create or upgrade the schema in DATABASE_URL")
+    command.set_defaults(handler=cmd_init_db)
+
+    command = commands.add_parser("demo", help="load the synthetic demo clinic (idempotent)")
+    command.set_defaults(handler=cmd_demo)
+
+    command = commands.add_parser(
+        "create-user",
+        help="add a user; the password is read from a prompt or standard input",
+    )
+    command.add_argument("name", metavar="NAME", help="the username")
+    command.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
+    command.set_defaults(handler=cmd_create_user)
+
+    for name, what, handler in (
+        ("import-sessions", "sessions", cmd_import_sessions),
+        ("import-decisions", "decisions", cmd_import_decisions),
+    ):
+        command = commands.add_parser(
+            name,
+            help=f"import a {what} CSV file: all rows or none",
+            description=f"Validate the whole {what} CSV file (records.md) and import it in one "
+            "transaction; every problem is printed as `row N, column C: reason`.",
+        )
+        command.add_argument("file", metavar="FILE", help="the CSV file (UTF-8)")
+        command.add_argument(
+            "--dry-run", action="store_true", help="validate and report; write nothing"
+        )
+        command.set_defaults(handler=handler)
+
+    command = commands.add_parser("export", help="write sessions, review or decisions as CSV")
+    command.add_argument("what", metavar="WHAT", choices=EXPORTS, help="sessions|review|decisions")
+    command.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="YYYY-MM-DD: the review's evaluation date (default today); for sessions and "
+        "decisions, only those on or before it",
+    )
+    command.add_argument("--patient", metavar="ID", help="only this patient code")
+    command.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    command.set_defaults(handler=cmd_export)
+
+    command = commands.add_parser("verify-audit", help="check the audit trail's hash chain")
+    command.set_defaults(handler=cmd_verify_audit)
+    return parser
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
+
+
+def _explain(error: Exception) -> str | None:
+    """The message for an error that bad input or a bad environment can cause, else None."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    from models.db import DatabaseUrlError
+    from redflags.clinic_time import ClinicTimezoneError
+    from services.access import PermissionDenied
+    from services.records import RecordsError
+    from services.users import UserError
+
+    if isinstance(error, OperationalError | InterfaceError):
+        reason = _first_line(error.orig) if error.orig is not None else type(error).__name__
+        try:
+            where = _database_label()
+        except DatabaseUrlError:
+            where = "DATABASE_URL"
+        return f"Cannot reach the database at {where}: {reason}"
+    if isinstance(error, DBAPIError):
+        # Never print the statement or its parameters: they may hold patient data.
+        reason = _first_line(error.orig) if error.orig is not None else type(error).__name__
+        return f"The database refused the operation: {reason}"
+    known: tuple[type[Exception], ...] = (
+        CommandError,
+        DatabaseUrlError,
+        ClinicTimezoneError,
+        PermissionDenied,
+        RecordsError,
+        UserError,
+    )
+    if isinstance(error, known):
+        return str(error)
+    for module, name in (
+        ("services.demo", "DemoRefused"),
+        ("redflags.config", "RulesConfigError"),
+    ):
+        kind = getattr(sys.modules.get(module), name, None)
+        if isinstance(kind, type) and isinstance(error, kind):
+            return str(error)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except KeyboardInterrupt:
+        _err("Interrupted; nothing more was done.")
+        return 130
+    except Exception as error:
+        message = _explain(error)
+        if message is None:
+            if os.environ.get("REDFLAGS_DEBUG"):
+                raise
+            message = (
+                f"Unexpected error ({type(error).__name__}). Run again with REDFLAGS_DEBUG=1 "
+                "to see the details."
+            )
+        _err(message)
+        return EXIT_INVALID
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
