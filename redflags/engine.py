@@ -144,8 +144,9 @@ class Review:
 
 
 def _patient_index(patients: Sequence[str] | pd.Index) -> pd.Index:
-    codes = dict.fromkeys(str(p) for p in patients)  # unique, in the order given
-    return pd.Index(list(codes), dtype=object)
+    codes = pd.Index(patients).astype(str).to_numpy(dtype=object)
+    unique: pd.Index = pd.Index(pd.unique(codes), dtype=object)  # unique, in the order given
+    return unique
 
 
 def evaluate(
@@ -169,9 +170,9 @@ def evaluate(
     phq = phq_summary(window.summary, index)
     found = findings(sessions, phq, index, config, as_of)
     found = mark_addressed(found, decisions, index, as_of)
-    advice = recommendations(found, sessions, index, config, as_of)
-
     open_flags = OpenFlags.of(found, n)
+    advice = recommendations(open_flags, sessions, index, config, as_of)
+
     patient_no = found["patient_no"].to_numpy(dtype=np.int64)
     codes = found["code"].to_numpy(dtype=object)
     addressed = found["addressed"].to_numpy(dtype=bool)
@@ -185,7 +186,7 @@ def evaluate(
     table = pd.DataFrame(
         {
             "patient_id": index.to_numpy(dtype=object),
-            "status": statuses(found, n),
+            "status": statuses(open_flags),
             "safety_flags": as_tuples(
                 open_flags.joined([c.value for c in SafetyFlag], "code", ";")
             ),

@@ -8,6 +8,7 @@ A care-team decision then marks a finding as addressed (§8).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -31,6 +32,7 @@ from redflags.signals import (
     BoolArray,
     FloatArray,
     IntArray,
+    MomentArray,
     ObjectArray,
     RecentSessions,
     end_of_day,
@@ -41,9 +43,9 @@ from redflags.signals import (
 from redflags.wording import (
     bp_texts,
     change_texts,
-    course_values,
     evidence_values,
     join_groups,
+    label,
     number_texts,
     openings,
     phrases,
@@ -137,49 +139,60 @@ def phq_summary(summary: pd.DataFrame, patients: pd.Index) -> PhqSummary:
 
 @dataclass
 class _Evidence:
-    """Evidence rows of one rule: one per session that made it fire."""
+    """Evidence rows of one rule: one per session (or PHQ-9 score) that made it fire."""
 
     patient: IntArray
-    code: ObjectArray
-    session_at: npt.NDArray[np.datetime64]
+    rank: IntArray
+    session_at: MomentArray
     text: ObjectArray
     items: list[EvidenceItem]
 
 
-def _items(at: npt.NDArray[np.datetime64], fields: dict[str, ObjectArray]) -> list[EvidenceItem]:
+#: Given the rows (session numbers) that fired: the evidence values and text of each.
+Describe = Callable[[IntArray], tuple[dict[str, ObjectArray], ObjectArray]]
+
+
+def _items(at: MomentArray, fields: dict[str, ObjectArray]) -> list[EvidenceItem]:
     """Evidence items: the session's date-time and the values that mattered."""
-    moments: list[datetime] = list(pd.DatetimeIndex(at).to_pydatetime())
-    keys = ("session_at", *fields)
-    columns = [moments, *(values.tolist() for values in fields.values())]
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    moments: list[datetime] = at.astype("datetime64[us]").tolist()
+    items: list[EvidenceItem] = [{"session_at": moment} for moment in moments]
+    for key, values in fields.items():  # a handful of keys; filling by column is the fast way
+        for item, value in zip(items, values.tolist(), strict=True):
+            item[key] = value
+    return items
 
 
 def _session_evidence(
     sessions: RecentSessions,
     fired: BoolArray,
-    code: ObjectArray | str,
-    fields: dict[str, ObjectArray],
-    text: ObjectArray,
-    as_of: date,
+    code: IntArray | str,
+    describe: Describe,
+    dates: ObjectArray,
 ) -> _Evidence:
-    """Evidence rows for the sessions where ``fired``; ``fields`` and ``text`` per session."""
-    at = sessions.session_at[fired]
-    codes = code[fired] if isinstance(code, np.ndarray) else np.full(int(fired.sum()), code, object)
-    picked = {name: values[fired] for name, values in fields.items()}
-    dated = short_dates(at, as_of) + ": " + text[fired]
-    return _Evidence(sessions.patient[fired], codes, at, dated, _items(at, picked))
+    """Evidence rows for the sessions where ``fired`` (``code``: one, or a rank per session)."""
+    rows = np.flatnonzero(fired)
+    rank = code[rows] if isinstance(code, np.ndarray) else np.full(len(rows), CODE_RANK[code])
+    fields, text = describe(rows)
+    at = sessions.session_at[rows]
+    dated = np.asarray(dates[rows] + ": " + text, dtype=object)
+    return _Evidence(sessions.patient[rows], rank, at, dated, _items(at, fields))
 
 
-def _theme_fields(
-    sessions: RecentSessions, theme: str
-) -> tuple[dict[str, ObjectArray], ObjectArray]:
-    courses = course_values(sessions.courses[theme])
-    fields = {theme: evidence_values(sessions.values[theme]), f"{theme}_course": courses}
-    words = theme.replace("_", " ") + " " + number_texts(sessions.values[theme]) + ", " + courses
-    return fields, np.asarray(words, dtype=object)
+def _theme(sessions: RecentSessions, theme: str) -> Describe:
+    """Evidence of a theme: its intensity and course ("panic 8, persisted")."""
+
+    def describe(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        values = sessions.values[theme][rows]
+        courses = sessions.course_words(theme, rows)
+        fields = {theme: evidence_values(values), f"{theme}_course": courses}
+        return fields, np.asarray(label(theme) + " " + number_texts(values) + ", " + courses)
+
+    return describe
 
 
-def theme_evidence(sessions: RecentSessions, config: RulesConfig, as_of: date) -> list[_Evidence]:
+def theme_evidence(
+    sessions: RecentSessions, config: RulesConfig, dates: ObjectArray
+) -> list[_Evidence]:
     """Red flags and watch signals (rules.md §3–4): the hard sessions of each theme.
 
     A theme hard in at least ``window.repeat`` recent sessions is a red flag;
@@ -191,80 +204,95 @@ def theme_evidence(sessions: RecentSessions, config: RulesConfig, as_of: date) -
         hard = hard_sessions(sessions, theme, config)
         per_patient = np.bincount(sessions.patient[hard], minlength=sessions.patient_count)
         repeated = per_patient[sessions.patient] >= config.window.repeat
-        code = np.where(repeated, red.value, watch.value).astype(object)
-        fields, text = _theme_fields(sessions, theme)
-        found.append(_session_evidence(sessions, hard, code, fields, text, as_of))
+        rank = np.where(repeated, CODE_RANK[red], CODE_RANK[watch]).astype(np.int64)
+        found.append(_session_evidence(sessions, hard, rank, _theme(sessions, theme), dates))
     return found
 
 
-def green_evidence(sessions: RecentSessions, config: RulesConfig, as_of: date) -> list[_Evidence]:
+def green_evidence(
+    sessions: RecentSessions, config: RulesConfig, dates: ObjectArray
+) -> list[_Evidence]:
     """Green lights of rules.md §6: every recent session that qualifies."""
     reflected = (Course.REFLECTED,)
     panic = green_sessions(sessions, "panic", reflected, config)
     imagery = green_sessions(sessions, "death_imagery", reflected, config)
-    panic_fields, panic_text = _theme_fields(sessions, "panic")
-    imagery_fields, imagery_text = _theme_fields(sessions, "death_imagery")
-    fear_text = np.where(
-        panic & imagery,
-        panic_text + "; " + imagery_text,
-        np.where(panic, panic_text, imagery_text),
-    ).astype(object)
-    found = [
-        _session_evidence(
-            sessions,
-            panic | imagery,
-            GreenLight.FEAR_TO_REFLECTION.value,
-            {**panic_fields, **imagery_fields},
-            fear_text,
-            as_of,
+
+    def fear(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        panic_fields, panic_text = _theme(sessions, "panic")(rows)
+        imagery_fields, imagery_text = _theme(sessions, "death_imagery")(rows)
+        both, only_panic = panic[rows] & imagery[rows], panic[rows] & ~imagery[rows]
+        text = np.where(
+            both, panic_text + "; " + imagery_text, np.where(only_panic, panic_text, imagery_text)
         )
+        return {**panic_fields, **imagery_fields}, np.asarray(text, dtype=object)
+
+    found = [
+        _session_evidence(sessions, panic | imagery, GreenLight.FEAR_TO_REFLECTION, fear, dates)
     ]
     for code, theme, courses in (
         (GreenLight.GRIEF_CONTAINED, "grief", (Course.CONTAINED, Course.REFLECTED)),
         (GreenLight.SHAME_REFRAMED, "shame", reflected),
     ):
         fired = green_sessions(sessions, theme, courses, config)
-        fields, text = _theme_fields(sessions, theme)
-        found.append(_session_evidence(sessions, fired, code.value, fields, text, as_of))
+        found.append(_session_evidence(sessions, fired, code, _theme(sessions, theme), dates))
     return found
 
 
-def safety_evidence(sessions: RecentSessions, config: RulesConfig, as_of: date) -> list[_Evidence]:
-    """Safety flags of rules.md §5, each with the latest session's readings as evidence."""
+def _safety_describers(sessions: RecentSessions) -> dict[SafetyFlag, Describe]:
+    """Evidence of each safety flag: the latest session's readings, blanks "not recorded"."""
     v = sessions.values
-
-    def reading(when: str) -> ObjectArray:
-        systolic, diastolic = BP_READINGS[when]
-        return bp_texts(v[systolic], v[diastolic])
-
-    def values(*columns: str) -> dict[str, ObjectArray]:
-        return {column: evidence_values(v[column]) for column in columns}
-
-    pre, at40, end = (reading(when) for when in ("pre", "40", "end"))
-    after = at40 + " at 40 min, " + end + " at discharge"
     bp_after = (*BP_READINGS["40"], *BP_READINGS["end"])
-    described: dict[SafetyFlag, tuple[dict[str, ObjectArray], ObjectArray]] = {
-        SafetyFlag.SUICIDALITY: (
-            values("phq9_item9"),
-            "PHQ-9 item 9 = " + number_texts(v["phq9_item9"]),
-        ),
-        SafetyFlag.BP_PRE_DOSE: (values(*BP_READINGS["pre"]), pre + " before dosing"),
-        SafetyFlag.BP_RISE: (
-            values(*BP_READINGS["pre"], *bp_after),
-            pre + " before dosing, " + after,
-        ),
-        SafetyFlag.BP_POST_DOSE: (values(*bp_after), after),
-        SafetyFlag.SHORT_OBSERVATION: (
-            {"route": sessions.route, **values("observation_min")},
-            "observed " + number_texts(v["observation_min"]) + " min",
-        ),
+
+    def values(rows: IntArray, *columns: str) -> dict[str, ObjectArray]:
+        return {column: evidence_values(v[column][rows]) for column in columns}
+
+    def reading(rows: IntArray, when: str) -> ObjectArray:
+        systolic, diastolic = BP_READINGS[when]
+        return bp_texts(v[systolic][rows], v[diastolic][rows])
+
+    def after(rows: IntArray) -> ObjectArray:
+        return np.asarray(
+            reading(rows, "40") + " at 40 min, " + reading(rows, "end") + " at discharge"
+        )
+
+    def suicidality(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        text = "PHQ-9 item 9 = " + number_texts(v["phq9_item9"][rows])
+        return values(rows, "phq9_item9"), np.asarray(text, dtype=object)
+
+    def pre_dose(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        text = reading(rows, "pre") + " before dosing"
+        return values(rows, *BP_READINGS["pre"]), np.asarray(text, dtype=object)
+
+    def rise(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        text = reading(rows, "pre") + " before dosing, " + after(rows)
+        return values(rows, *BP_READINGS["pre"], *bp_after), np.asarray(text, dtype=object)
+
+    def post_dose(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        return values(rows, *bp_after), after(rows)
+
+    def observation(rows: IntArray) -> tuple[dict[str, ObjectArray], ObjectArray]:
+        text = "observed " + number_texts(v["observation_min"][rows]) + " min"
+        fields = {"route": sessions.route[rows], **values(rows, "observation_min")}
+        return fields, np.asarray(text, dtype=object)
+
+    return {
+        SafetyFlag.SUICIDALITY: suicidality,
+        SafetyFlag.BP_PRE_DOSE: pre_dose,
+        SafetyFlag.BP_RISE: rise,
+        SafetyFlag.BP_POST_DOSE: post_dose,
+        SafetyFlag.SHORT_OBSERVATION: observation,
     }
-    found: list[_Evidence] = []
-    for code, fired in safety_signals(sessions, config).items():
-        fields, text = described[code]
-        text = np.asarray(np.broadcast_to(text, (len(sessions),)), dtype=object)
-        found.append(_session_evidence(sessions, fired, code.value, fields, text, as_of))
-    return found
+
+
+def safety_evidence(
+    sessions: RecentSessions, config: RulesConfig, dates: ObjectArray
+) -> list[_Evidence]:
+    """Safety flags of rules.md §5, each with the latest session's readings as evidence."""
+    describers = _safety_describers(sessions)
+    return [
+        _session_evidence(sessions, fired, code, describers[code], dates)
+        for code, fired in safety_signals(sessions, config).items()
+    ]
 
 
 def mood_signals(phq: PhqSummary, config: RulesConfig) -> dict[str, BoolArray]:
@@ -290,15 +318,13 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
     for code, fired in mood_signals(phq, config).items():
         patient = np.flatnonzero(fired).astype(np.int64)
         base_at, last_at = phq.baseline_at[patient], phq.latest_at[patient]
-        base_items = _items(
-            base_at,
-            {"role": np.full(len(patient), "baseline", object), **_phq(phq.baseline, patient)},
-        )
+        role = np.full(len(patient), "baseline", dtype=object)
+        base_items = _items(base_at, {"role": role, "phq9": evidence_values(phq.baseline[patient])})
         last_items = _items(
             last_at,
             {
-                "role": np.full(len(patient), "latest", object),
-                **_phq(phq.latest, patient),
+                "role": np.full(len(patient), "latest", dtype=object),
+                "phq9": evidence_values(phq.latest[patient]),
                 "change": change[patient].astype(object),
             },
         )
@@ -310,21 +336,16 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
             + ", change "
             + change_texts(change[patient])
         )
-        codes = np.full(2 * len(patient), str(code), dtype=object)
         found.append(
             _Evidence(
                 np.r_[patient, patient],
-                codes,
+                np.full(2 * len(patient), CODE_RANK[code], dtype=np.int64),
                 np.r_[base_at, last_at],
                 np.asarray(np.r_[base_text + ", baseline", last_text], dtype=object),
                 [*base_items, *last_items],
             )
         )
     return found
-
-
-def _phq(values: FloatArray, patient: IntArray) -> dict[str, ObjectArray]:
-    return {"phq9": evidence_values(values[patient])}
 
 
 def findings(
@@ -339,37 +360,38 @@ def findings(
     One row per (patient, code), ordered by the patient list and then by the
     order of the rules.md tables.
     """
+    dates = short_dates(sessions.session_at, as_of)
     parts = [
-        *safety_evidence(sessions, config, as_of),
-        *theme_evidence(sessions, config, as_of),
-        *green_evidence(sessions, config, as_of),
+        *safety_evidence(sessions, config, dates),
+        *theme_evidence(sessions, config, dates),
+        *green_evidence(sessions, config, dates),
         *mood_evidence(phq, config, as_of),
     ]
     patient = np.concatenate([p.patient for p in parts]).astype(np.int64)
-    code = np.concatenate([p.code for p in parts]).astype(object)
+    rank = np.concatenate([p.rank for p in parts]).astype(np.int64)
     at = np.concatenate([p.session_at for p in parts]).astype("datetime64[ns]")
     text = np.concatenate([p.text for p in parts]).astype(object)
-    items = np.empty(len(patient), dtype=object)
-    items[:] = [item for p in parts for item in p.items]
+    items = [item for p in parts for item in p.items]
 
-    rank = pd.Series(code).map(CODE_RANK).to_numpy(dtype=np.int64)
     order = np.lexsort((at, rank, patient))
-    patient, rank, at = patient[order], rank[order], at[order]
-    code, text, items = code[order], text[order], items[order]
+    patient, rank, at, text = patient[order], rank[order], at[order], text[order]
+    items = [items[i] for i in order.tolist()]
     first_of_finding = np.ones(len(patient), dtype=bool)
     first_of_finding[1:] = (patient[1:] != patient[:-1]) | (rank[1:] != rank[:-1])
     starts = np.flatnonzero(first_of_finding)
-    ends = np.r_[starts[1:], len(patient)]
-    finding = np.repeat(np.arange(len(starts)), ends - starts)
-    joined = join_groups(finding.astype(np.int64), text, len(starts), "; ")
+    ends = np.r_[starts[1:], len(patient)].astype(np.int64)
+    finding = np.repeat(np.arange(len(starts), dtype=np.int64), ends - starts)
+    joined = join_groups(finding, text, len(starts), "; ")
     evidence = np.empty(len(starts), dtype=object)
-    evidence[:] = [tuple(items[a:b]) for a, b in zip(starts, ends, strict=True)]
+    evidence[:] = list(
+        map(tuple, map(items.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+    )
 
-    codes = code[starts]
-    who = patient[starts]
+    rank, who = rank[starts], patient[starts]
     count = (ends - starts).astype(np.int64)
     recent = np.bincount(sessions.patient, minlength=len(patients))[who]
-    kind = pd.Series(codes).map(KIND_OF).to_numpy(dtype=object)
+    wording = _wording_by_rank(config)
+    kind = wording["kind"][rank]
     how_often = np.where(
         recent == 1,
         " in the only recent session",
@@ -379,59 +401,85 @@ def findings(
         + recent.astype(str)
         + " sessions",
     )
-    where = np.select(
-        [kind == FlagKind.SAFETY, np.isin(codes, list(MOOD_CODES))],
-        [" at the latest session", ""],
-        how_often,
-    )
-    detail = (
-        pd.Series(codes).map(phrases(config)).to_numpy(dtype=object) + where + " (" + joined + ")"
-    )
-    sentence = pd.Series(codes).map(openings()).to_numpy(dtype=object) + detail + "."
-    table = pd.DataFrame(
+    where = np.where(kind == FlagKind.SAFETY.value, " at the latest session", how_often)
+    where = np.where(np.isin(rank, _MOOD_RANKS), "", where)
+    detail = wording["phrase"][rank] + where + " (" + joined + ")"
+    sentence = wording["opening"][rank] + detail + "."
+    size = len(starts)
+    return pd.DataFrame(
         {
-            "patient_id": patients.to_numpy(dtype=object)[who],
-            "code": codes,
-            "kind": kind,
-            "addressed": np.zeros(len(starts), dtype=bool),
-            "addressed_by_decided_at": pd.Series(
-                pd.NaT, index=range(len(starts)), dtype="datetime64[ns]"
-            ),
-            "addressed_by_decision": np.full(len(starts), None, dtype=object),
-            "threshold": pd.Series(codes).map(thresholds(config)).to_numpy(dtype=object),
-            "evidence": evidence,
-            "sentence": sentence,
-            "detail": detail,
-            "evidence_at": at[ends - 1] if len(starts) else at[:0],
+            "patient_id": _objects(patients.to_numpy(dtype=object)[who]),
+            "code": _objects(wording["code"][rank]),
+            "kind": _objects(kind),
+            "addressed": np.zeros(size, dtype=bool),
+            "addressed_by_decided_at": np.full(size, np.datetime64("NaT"), dtype="datetime64[ns]"),
+            "addressed_by_decision": _objects(np.full(size, None, dtype=object)),
+            "threshold": _objects(wording["threshold"][rank]),
+            "evidence": _objects(evidence),
+            "sentence": _objects(sentence),
+            "detail": _objects(detail),
+            "evidence_at": at[ends - 1] if size else at[:0],
             "patient_no": who,
+            "rank": rank,
         }
     )
-    return table
+
+
+_MOOD_RANKS = [CODE_RANK[code] for code in MOOD_CODES]
+
+
+def _objects(values: npt.ArrayLike) -> pd.Series:
+    """A text column kept as Python objects (no conversion to an Arrow string array)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+
+def _wording_by_rank(config: RulesConfig) -> dict[str, ObjectArray]:
+    """Code, kind, phrase, threshold and opening of every flag, indexed by code rank."""
+    said, limits, opening = phrases(config), thresholds(config), openings()
+    return {
+        "code": np.asarray(ALL_FLAGS, dtype=object),
+        "kind": np.asarray([KIND_OF[c].value for c in ALL_FLAGS], dtype=object),
+        "phrase": np.asarray([said[c] for c in ALL_FLAGS], dtype=object),
+        "threshold": np.asarray([limits[c] for c in ALL_FLAGS], dtype=object),
+        "opening": np.asarray([opening[c] for c in ALL_FLAGS], dtype=object),
+    }
 
 
 def decision_codes(decisions: pd.DataFrame, patients: pd.Index, as_of: date) -> pd.DataFrame:
-    """One row per (decision, code it considered), for decisions up to the end of the as-of day."""
-    columns = ["patient_no", "code", "decided_at", "decision"]
+    """One row per (decision, flag code it considered), for decisions up to the end of as-of.
+
+    Columns: ``key`` (patient number × codes + code rank), ``decided_at``, ``decision``.
+    Unknown codes and decisions of patients outside the review are left out.
+    """
+    empty = pd.DataFrame({"key": [], "decided_at": [], "decision": []})
     if decisions.empty:
-        return pd.DataFrame(columns=columns)
-    decided_at = pd.to_datetime(decisions["decided_at"])
+        return empty
+    decided_at = pd.to_datetime(decisions["decided_at"]).to_numpy(dtype="datetime64[ns]")
     patient = patients.get_indexer(pd.Index(decisions["patient_id"].astype(object)))
-    keep = np.asarray((decided_at < end_of_day(as_of)).to_numpy() & (patient >= 0), dtype=bool)
-    considered = (
-        decisions["flags_considered"]
-        .astype(object)
-        .where(decisions["flags_considered"].notna(), "")
-    )
+    keep = (decided_at < end_of_day(as_of).to_datetime64()) & (patient >= 0)
+    considered = decisions["flags_considered"].astype(object).to_numpy()[keep]
     rows = pd.DataFrame(
         {
             "patient_no": patient[keep],
-            "code": considered[keep].astype(str).str.split(";").to_numpy(),
-            "decided_at": decided_at[keep].to_numpy(dtype="datetime64[ns]"),
-            "decision": decisions["decision"][keep].astype(object).to_numpy(),
+            "code": [str(c).split(";") if isinstance(c, str) else [] for c in considered],
+            "decided_at": decided_at[keep],
+            "decision": decisions["decision"].astype(object).to_numpy()[keep],
         }
     ).explode("code")
-    rows["code"] = rows["code"].astype(object).str.strip()
-    return rows.loc[rows["code"].isin(CODE_RANK)].reset_index(drop=True)
+    rank = rows["code"].astype(object).str.strip().map(CODE_RANK)
+    rows = rows.loc[rank.notna()]
+    if rows.empty:
+        return empty
+    key = rows["patient_no"].to_numpy(dtype=np.int64) * len(ALL_FLAGS) + rank[
+        rank.notna()
+    ].to_numpy(dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "key": key,
+            "decided_at": rows["decided_at"].to_numpy(dtype="datetime64[ns]"),
+            "decision": rows["decision"].to_numpy(dtype=object),
+        }
+    )
 
 
 def mark_addressed(
@@ -441,20 +489,33 @@ def mark_addressed(
 
     A flag is addressed when a decision recorded up to the end of the as-of
     day, strictly after the latest session that is evidence for the flag,
-    lists the flag's code in ``flags_considered``. The latest such decision
-    is shown. Green lights are never addressed.
+    lists the flag's code in ``flags_considered``. When several do, the
+    latest is shown. Green lights are never addressed.
     """
     considered = decision_codes(decisions, patients, as_of)
     if considered.empty or found.empty:
         return found
-    flags = found.loc[found["kind"] != FlagKind.GREEN, ["patient_no", "code", "evidence_at"]]
-    flags = flags.reset_index().rename(columns={"index": "row"})
-    matched = flags.merge(considered, on=["patient_no", "code"], how="inner")
+    addressable = (found["kind"] != FlagKind.GREEN.value).to_numpy(dtype=bool)
+    flags = pd.DataFrame(
+        {
+            "row": np.flatnonzero(addressable),
+            "key": found["patient_no"].to_numpy(dtype=np.int64)[addressable] * len(ALL_FLAGS)
+            + found["rank"].to_numpy(dtype=np.int64)[addressable],
+            "evidence_at": found["evidence_at"].to_numpy(dtype="datetime64[ns]")[addressable],
+        }
+    )
+    matched = flags.merge(considered, on="key", how="inner")
     matched = matched.loc[matched["decided_at"] > matched["evidence_at"]]
     latest = matched.sort_values(["row", "decided_at"]).drop_duplicates("row", keep="last")
-    marked = found.copy()
-    rows = latest["row"].to_numpy()
-    marked.loc[rows, "addressed"] = True
-    marked.loc[rows, "addressed_by_decided_at"] = latest["decided_at"].to_numpy()
-    marked.loc[rows, "addressed_by_decision"] = latest["decision"].to_numpy()
-    return marked
+    rows = latest["row"].to_numpy(dtype=np.int64)
+    addressed = found["addressed"].to_numpy(dtype=bool).copy()
+    decided_at = found["addressed_by_decided_at"].to_numpy(dtype="datetime64[ns]").copy()
+    decision = found["addressed_by_decision"].to_numpy(dtype=object).copy()
+    addressed[rows] = True
+    decided_at[rows] = latest["decided_at"].to_numpy(dtype="datetime64[ns]")
+    decision[rows] = latest["decision"].to_numpy(dtype=object)
+    return found.assign(
+        addressed=addressed,
+        addressed_by_decided_at=decided_at,
+        addressed_by_decision=pd.Series(decision, index=found.index, dtype=object),
+    )

@@ -7,7 +7,7 @@ vectorised condition over all patients.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from redflags.codes import Recommendation, RedFlag, Route, SafetyFlag, Status, Watch
+from redflags.codes import ALL_FLAGS, Recommendation, RedFlag, Route, SafetyFlag, Status, Watch
 from redflags.config import RulesConfig
-from redflags.flags import FlagKind
+from redflags.flags import CODE_RANK, FlagKind
 from redflags.signals import (
     BoolArray,
     FloatArray,
@@ -62,7 +62,7 @@ class OpenFlags:
     """The flags not addressed (safety, red, watch), with per-patient helpers."""
 
     patient: IntArray
-    code: ObjectArray
+    rank: IntArray
     kind: ObjectArray
     detail: ObjectArray
     patient_count: int
@@ -72,17 +72,16 @@ class OpenFlags:
         """The unaddressed safety, red and watch rows of the findings."""
         kind = found["kind"].to_numpy(dtype=object)
         keep = ~found["addressed"].to_numpy(dtype=bool) & (kind != FlagKind.GREEN.value)
-        rows = found.loc[keep]
         return cls(
-            patient=rows["patient_no"].to_numpy(dtype=np.int64),
-            code=rows["code"].to_numpy(dtype=object),
-            kind=rows["kind"].to_numpy(dtype=object),
-            detail=rows["detail"].to_numpy(dtype=object),
+            patient=found["patient_no"].to_numpy(dtype=np.int64)[keep],
+            rank=found["rank"].to_numpy(dtype=np.int64)[keep],
+            kind=kind[keep],
+            detail=found["detail"].to_numpy(dtype=object)[keep],
             patient_count=patient_count,
         )
 
     def _among(self, codes: Iterable[str]) -> BoolArray:
-        return np.asarray(np.isin(self.code, [str(c) for c in codes]), dtype=np.bool_)
+        return np.asarray(np.isin(self.rank, [CODE_RANK[c] for c in codes]), dtype=np.bool_)
 
     def any(self, codes: Iterable[str]) -> BoolArray:
         """Per patient: is any of these codes open?"""
@@ -93,19 +92,19 @@ class OpenFlags:
     def joined(self, codes: Iterable[str], what: str, sep: str) -> ObjectArray:
         """Per patient: the open flags' codes, labels or details, joined in table order."""
         among = self._among(codes)
-        values = {
-            "code": self.code,
-            "label": np.asarray([label(c) for c in self.code], dtype=object),
-            "detail": self.detail,
-        }[what]
-        return join_groups(self.patient[among], values[among], self.patient_count, sep)
+        words = {"code": _CODES, "label": _LABELS}
+        values = words[what][self.rank[among]] if what in words else self.detail[among]
+        return join_groups(self.patient[among], values, self.patient_count, sep)
 
 
-def statuses(found: pd.DataFrame, patient_count: int) -> ObjectArray:
+_CODES = np.asarray(ALL_FLAGS, dtype=object)
+_LABELS = np.asarray([label(code) for code in ALL_FLAGS], dtype=object)
+
+
+def statuses(open_flags: OpenFlags) -> ObjectArray:
     """Each patient's status: the most urgent kind of unaddressed flag (rules.md §8)."""
-    best = np.full(patient_count, KIND_RANK[FlagKind.GREEN], dtype=np.int64)
-    open_flags = OpenFlags.of(found, patient_count)
-    ranks = np.asarray([KIND_RANK[k] for k in open_flags.kind], dtype=np.int64)
+    best = np.full(open_flags.patient_count, KIND_RANK[FlagKind.GREEN], dtype=np.int64)
+    ranks = pd.Series(open_flags.kind, dtype=object).map(KIND_RANK).to_numpy(dtype=np.int64)
     np.minimum.at(best, open_flags.patient, ranks)
     return np.asarray([s.value for s in STATUS_BY_KIND], dtype=object)[best]
 
@@ -125,7 +124,7 @@ def _first_dose_on_latest_route(sessions: RecentSessions) -> tuple[FloatArray, M
 
 
 def recommendations(
-    found: pd.DataFrame,
+    flags: OpenFlags,
     sessions: RecentSessions,
     patients: pd.Index,
     config: RulesConfig,
@@ -134,10 +133,9 @@ def recommendations(
     """The recommendations of rules.md §9 per patient, in order, each with reason and basis.
 
     Only unaddressed flags count. ``adjust_dose`` and ``switch_route`` appear
-    at most once; ``continue`` when none of the others applies.
+    at most once; ``continue`` when none of the others applies. Conditions are
+    evaluated for every patient at once; reasons are worded only where they apply.
     """
-    n = len(patients)
-    flags = OpenFlags.of(found, n)
     safety_codes = [c.value for c in SafetyFlag]
     red_codes = [c.value for c in RedFlag]
     watch_codes = [c.value for c in Watch]
@@ -147,16 +145,13 @@ def recommendations(
     dose = sessions.per_patient(sessions.values["dose_mg"], np.nan)
     latest_at = sessions.per_patient(sessions.session_at, np.datetime64("NaT"))
     first_dose, first_at = _first_dose_on_latest_route(sessions)
-    route_words = np.asarray([ROUTE_LABELS.get(r, str(r)) for r in route], dtype=object)
-    dose_words = number_texts(dose)
+    maximum = np.asarray([config.max_dose_mg(str(r)) for r in route], dtype=float)
 
     # adjust_dose after a red flag: the dose rose over the recent sessions on this route.
     adjust_after_red = red & (dose > first_dose)
     # adjust_dose after nonresponse: room below the route's maximum (none configured = room).
-    maximum = np.asarray([config.max_dose_mg(str(r)) for r in route], dtype=float)
     below_max = np.isnan(maximum) | (dose < maximum)
-    nonresponse = flags.any([Watch.NONRESPONSE.value])
-    adjust_for_nonresponse = nonresponse & ~red & ~safety & below_max
+    adjust_for_nonresponse = flags.any([Watch.NONRESPONSE.value]) & ~red & ~safety & below_max
     # switch_route: fast-onset routes with panic or vulnerability; esketamine at its lowest dose.
     fast_onset = flags.any(FAST_ONSET_FLAGS) & np.isin(route, FAST_ONSET_ROUTES)
     lowest = (
@@ -166,123 +161,148 @@ def recommendations(
     switch = fast_onset | lowest
     keep_going = ~(safety | red | adjust | switch)
 
-    red_labels = flags.joined(red_codes, "label", " and ")
-    dates_latest = short_dates(latest_at, as_of)
-    nonresponse_detail = flags.joined([Watch.NONRESPONSE.value], "detail", "; ")
-    no_session = np.isnat(latest_at)
+    def route_words(who: IntArray) -> ObjectArray:
+        return np.asarray([ROUTE_LABELS.get(r, str(r)) for r in route[who]], dtype=object)
 
-    reasons: dict[Recommendation, tuple[BoolArray, npt.ArrayLike, npt.ArrayLike]] = {
-        Recommendation.REVIEW_SAFETY: (
-            safety,
+    def review_safety(who: IntArray) -> tuple[ObjectArray, ObjectArray]:
+        reason = (
             "Consider a same-day safety review, holding the next dose until it is addressed: "
-            + flags.joined(safety_codes, "detail", "; ")
-            + ".",
-            flags.joined(safety_codes, "code", ";"),
-        ),
-        Recommendation.PAUSE: (
-            red,
-            "Consider a moment to pause and see with the patient whether the treatment is "
-            "right: " + flags.joined(red_codes, "detail", "; ") + ".",
-            flags.joined(red_codes, "code", ";"),
-        ),
-        Recommendation.ADJUST_DOSE: (
-            adjust,
-            np.where(
-                adjust_after_red,
-                "Consider returning to the previous dose: "
-                + route_words
-                + " rose from "
-                + number_texts(first_dose)
-                + " mg ("
-                + short_dates(first_at, as_of)
-                + ") to "
-                + dose_words
-                + " mg ("
-                + dates_latest
-                + ") over the recent sessions, alongside "
-                + red_labels
-                + ".",
-                "Consider a dose increase: "
-                + nonresponse_detail
-                + "; the latest dose, "
-                + dose_words
-                + " mg "
-                + route_words
-                + ", "
-                + np.where(
-                    np.isnan(maximum),
-                    "has no configured maximum (flexible dosing).",
-                    "is below the configured maximum of " + number_texts(maximum) + " mg.",
-                ),
-            ),
-            np.where(
-                adjust_after_red, flags.joined(red_codes, "code", ";"), Watch.NONRESPONSE.value
-            ),
-        ),
-        Recommendation.SWITCH_ROUTE: (
-            switch,
-            np.where(
-                fast_onset,
-                "Consider esketamine nasal spray (slower onset, structured coverage): "
-                + flags.joined(FAST_ONSET_FLAGS, "label", " and ")
-                + " on "
-                + route_words
-                + " (latest session "
-                + dates_latest
-                + ").",
-                "Consider IM ketamine, for more flexibility in dosing: "
-                + red_labels
-                + " on esketamine nasal spray at "
-                + dose_words
-                + " mg, which cannot go lower in the usual adult schedule (lowest "
-                + f"{config.dose.esketamine_lowest_mg} mg).",
-            ),
-            np.where(
-                fast_onset,
-                flags.joined(FAST_ONSET_FLAGS, "code", ";"),
-                flags.joined(red_codes, "code", ";"),
-            ),
-        ),
-        Recommendation.CONTINUE: (
-            keep_going,
-            "Consider continuing the current plan"
-            + np.select(
-                [flags.any(watch_codes), no_session],
-                [
-                    "; note for the next session: " + flags.joined(watch_codes, "detail", "; "),
-                    f": no session on or before {long_date(as_of)} to review",
-                ],
-                ": no unaddressed safety, red or watch flag",
-            )
-            + ".",
-            flags.joined(watch_codes, "code", ";"),
-        ),
-    }
-
-    parts = []
-    for code, (applies, reason, based_on) in reasons.items():
-        patient = np.flatnonzero(applies)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "patient_no": patient,
-                    "code": code.value,
-                    "rank": RECOMMENDATION_RANK[code.value],
-                    "reason": np.asarray(reason, dtype=object)[patient],
-                    "based_on": np.asarray(based_on, dtype=object)[patient],
-                }
-            )
+            + flags.joined(safety_codes, "detail", "; ")[who]
+            + "."
         )
-    rows = pd.concat(parts, ignore_index=True).sort_values(["patient_no", "rank"], kind="stable")
-    rows = rows.reset_index(drop=True)
-    rows["order"] = rows.groupby("patient_no").cumcount() + 1
-    rows["patient_id"] = patients.to_numpy(dtype=object)[rows["patient_no"].to_numpy()]
-    rows["based_on"] = as_tuples(rows["based_on"])
-    return rows.loc[:, [*RECOMMENDATION_COLUMNS, "patient_no"]]
+        return reason, flags.joined(safety_codes, "code", ";")[who]
+
+    def pause(who: IntArray) -> tuple[ObjectArray, ObjectArray]:
+        reason = (
+            "Consider a moment to pause and see with the patient whether the treatment is "
+            "right: " + flags.joined(red_codes, "detail", "; ")[who] + "."
+        )
+        return reason, flags.joined(red_codes, "code", ";")[who]
+
+    def adjust_dose(who: IntArray) -> tuple[ObjectArray, ObjectArray]:
+        after_red = adjust_after_red[who]
+        lower = (
+            "Consider returning to the previous dose: "
+            + route_words(who)
+            + " rose from "
+            + number_texts(first_dose[who])
+            + " mg ("
+            + short_dates(first_at[who], as_of)
+            + ") to "
+            + number_texts(dose[who])
+            + " mg ("
+            + short_dates(latest_at[who], as_of)
+            + ") over the recent sessions, alongside "
+            + flags.joined(red_codes, "label", " and ")[who]
+            + "."
+        )
+        room = np.where(
+            np.isnan(maximum[who]),
+            "has no configured maximum (flexible dosing).",
+            "is below the configured maximum of " + number_texts(maximum[who]) + " mg.",
+        )
+        higher = (
+            "Consider a dose increase: "
+            + flags.joined([Watch.NONRESPONSE.value], "detail", "; ")[who]
+            + "; the latest dose, "
+            + number_texts(dose[who])
+            + " mg "
+            + route_words(who)
+            + ", "
+            + room
+        )
+        reason = np.where(after_red, lower, higher)
+        basis = np.where(after_red, flags.joined(red_codes, "code", ";")[who], Watch.NONRESPONSE)
+        return np.asarray(reason, dtype=object), np.asarray(basis, dtype=object)
+
+    def switch_route(who: IntArray) -> tuple[ObjectArray, ObjectArray]:
+        slower = (
+            "Consider esketamine nasal spray (slower onset, structured coverage): "
+            + flags.joined(FAST_ONSET_FLAGS, "label", " and ")[who]
+            + " on "
+            + route_words(who)
+            + " (latest session "
+            + short_dates(latest_at[who], as_of)
+            + ")."
+        )
+        flexible = (
+            "Consider IM ketamine, for more flexibility in dosing: "
+            + flags.joined(red_codes, "label", " and ")[who]
+            + " on esketamine nasal spray at "
+            + number_texts(dose[who])
+            + " mg, which cannot go lower in the usual adult schedule (lowest "
+            + f"{config.dose.esketamine_lowest_mg} mg)."
+        )
+        to_slower = fast_onset[who]
+        reason = np.where(to_slower, slower, flexible)
+        basis = np.where(
+            to_slower,
+            flags.joined(FAST_ONSET_FLAGS, "code", ";")[who],
+            flags.joined(red_codes, "code", ";")[who],
+        )
+        return np.asarray(reason, dtype=object), np.asarray(basis, dtype=object)
+
+    def carry_on(who: IntArray) -> tuple[ObjectArray, ObjectArray]:
+        watched = flags.any(watch_codes)[who]
+        note = np.select(
+            [watched, np.isnat(latest_at[who])],
+            [
+                "; note for the next session: " + flags.joined(watch_codes, "detail", "; ")[who],
+                f": no session on or before {long_date(as_of)} to review",
+            ],
+            ": no unaddressed safety, red or watch flag",
+        )
+        reason = "Consider continuing the current plan" + note + "."
+        return np.asarray(reason, dtype=object), flags.joined(watch_codes, "code", ";")[who]
+
+    applies: dict[Recommendation, tuple[BoolArray, Reasoning]] = {
+        Recommendation.REVIEW_SAFETY: (safety, review_safety),
+        Recommendation.PAUSE: (red, pause),
+        Recommendation.ADJUST_DOSE: (adjust, adjust_dose),
+        Recommendation.SWITCH_ROUTE: (switch, switch_route),
+        Recommendation.CONTINUE: (keep_going, carry_on),
+    }
+    patient_parts, rank_parts, reason_parts, basis_parts = [], [], [], []
+    for code, (where, reasoning) in applies.items():
+        who = np.flatnonzero(where).astype(np.int64)
+        reason, basis = reasoning(who)
+        patient_parts.append(who)
+        rank_parts.append(np.full(len(who), RECOMMENDATION_RANK[code.value], dtype=np.int64))
+        reason_parts.append(np.asarray(reason, dtype=object))
+        basis_parts.append(np.asarray(basis, dtype=object))
+    patient = np.concatenate(patient_parts)
+    rank = np.concatenate(rank_parts)
+    order = np.lexsort((rank, patient))
+    patient, rank = patient[order], rank[order]
+    first = np.ones(len(patient), dtype=bool)
+    first[1:] = patient[1:] != patient[:-1]
+    starts = np.flatnonzero(first)
+    position = np.arange(len(patient)) - np.repeat(starts, np.diff(np.r_[starts, len(patient)]))
+    return pd.DataFrame(
+        {
+            "patient_id": _objects(patients.to_numpy(dtype=object)[patient]),
+            "code": _objects(_RECOMMENDATIONS[rank]),
+            "order": position + 1,
+            "reason": _objects(np.concatenate(reason_parts)[order]),
+            "based_on": as_tuples(np.concatenate(basis_parts)[order]),
+            "patient_no": patient,
+        }
+    )
 
 
-def as_tuples(joined: pd.Series | np.ndarray) -> pd.Series:
-    """Cells of ";"-joined codes as tuples of codes ("" → ()), via the few distinct values."""
-    series = pd.Series(np.asarray(joined, dtype=object))
-    distinct = {text: tuple(text.split(";")) if text else () for text in pd.unique(series)}
-    return series.map(distinct)
+Reasoning = Callable[[IntArray], tuple[ObjectArray, ObjectArray]]
+_RECOMMENDATIONS = np.asarray([code.value for code in Recommendation], dtype=object)
+
+
+def _objects(values: npt.ArrayLike) -> pd.Series:
+    """A text column kept as Python objects (no conversion to an Arrow string array)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+
+def as_tuples(joined: npt.ArrayLike) -> pd.Series:
+    """Cells of ";"-joined codes as tuples of codes ("" → ()); one split per distinct value."""
+    texts: list[str] = np.asarray(joined, dtype=object).tolist()
+    distinct = {text: tuple(text.split(";")) if text else () for text in set(texts)}
+    cells = np.empty(len(texts), dtype=object)
+    cells[:] = [distinct[text] for text in texts]
+    return pd.Series(cells, dtype=object)

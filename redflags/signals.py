@@ -18,7 +18,8 @@ import pandas as pd
 
 from redflags.codes import Course, Route, SafetyFlag
 from redflags.config import RulesConfig
-from redflags.fields import BP_READINGS, THEMES
+from redflags.fields import BP_READINGS, COURSES, ROUTES, THEMES
+from redflags.wording import NOT_RECORDED
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -46,6 +47,9 @@ NUMBER_COLUMNS: tuple[str, ...] = (
     "observation_min",
     "phq9_item9",
 )
+
+#: Course words by index, with "not recorded" last so that index -1 (blank) reads it.
+_COURSE_WORDS = np.asarray([*COURSES, NOT_RECORDED], dtype=object)
 
 #: A course that counts as resolved: the session is not hard (rules.md §3).
 RESOLVED_COURSES: tuple[str, ...] = (Course.REFLECTED.value, Course.CONTAINED.value)
@@ -115,12 +119,24 @@ def numbers(frame: pd.DataFrame, column: str) -> FloatArray:
     return np.asarray(values.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
 
 
-def texts(frame: pd.DataFrame, column: str) -> ObjectArray:
-    """A text column as objects with None for blank (absent = blank)."""
+def word_codes(frame: pd.DataFrame, column: str, words: tuple[str, ...]) -> IntArray:
+    """A column of vocabulary words as indexes into ``words``; -1 for blank or unknown."""
+    codes = np.full(len(frame), -1, dtype=np.int64)
     if column not in frame.columns:
-        return np.full(len(frame), None, dtype=object)
-    values = frame[column].astype(object)
-    return np.asarray(values.where(values.notna(), None).to_numpy(dtype=object), dtype=object)
+        return codes
+    values = frame[column]
+    for index, word in enumerate(words):
+        codes[(values == word).to_numpy(dtype=bool, na_value=False)] = index
+    return codes
+
+
+def route_texts(frame: pd.DataFrame) -> ObjectArray:
+    """The route of each session as text (None for blank)."""
+    codes = word_codes(frame, "route", ROUTES)
+    out = np.asarray([*ROUTES, None], dtype=object)[codes]
+    unknown = (codes < 0) & frame["route"].notna().to_numpy(dtype=bool)
+    out[unknown] = frame["route"].to_numpy(dtype=object)[unknown]
+    return out
 
 
 @dataclass(frozen=True)
@@ -136,7 +152,8 @@ class RecentSessions:
     position: IntArray
     route: ObjectArray
     values: dict[str, FloatArray]
-    courses: dict[str, ObjectArray]
+    #: Course of each theme as an index into :data:`COURSES` (-1 = not recorded).
+    courses: dict[str, IntArray]
     patient_count: int
 
     def __len__(self) -> int:
@@ -146,6 +163,10 @@ class RecentSessions:
     def is_latest(self) -> BoolArray:
         """Which sessions are their patient's latest (position 1)."""
         return np.asarray(self.position == 1, dtype=np.bool_)
+
+    def course_words(self, theme: str, rows: IntArray) -> ObjectArray:
+        """The course of a theme at the given sessions, "not recorded" for blank."""
+        return np.asarray(_COURSE_WORDS[self.courses[theme][rows]], dtype=object)
 
     def per_patient(self, values: npt.NDArray[G], fill: object) -> npt.NDArray[G]:
         """The value of each patient's latest session (``fill`` for a patient without one)."""
@@ -165,9 +186,9 @@ def prepare_recent(recent: pd.DataFrame, patients: pd.Index, config: RulesConfig
         patient=np.asarray(patient[keep], dtype=np.int64),
         session_at=pd.to_datetime(rows["session_at"]).to_numpy(dtype="datetime64[ns]"),
         position=position[keep],
-        route=texts(rows, "route"),
+        route=route_texts(rows),
         values={c: numbers(rows, c) for c in (*THEMES, *NUMBER_COLUMNS)},
-        courses={t: texts(rows, f"{t}_course") for t in THEMES},
+        courses={t: word_codes(rows, f"{t}_course", COURSES) for t in THEMES},
         patient_count=len(patients),
     )
 
@@ -178,7 +199,7 @@ def hard_sessions(sessions: RecentSessions, theme: str, config: RulesConfig) -> 
     A blank intensity is not assessed (never hard); a blank course counts as not resolved.
     """
     intensity = sessions.values[theme]
-    resolved = np.isin(sessions.courses[theme], RESOLVED_COURSES)
+    resolved = np.isin(sessions.courses[theme], [COURSES.index(c) for c in RESOLVED_COURSES])
     return np.asarray((intensity >= config.theme.hard) & ~resolved, dtype=np.bool_)
 
 
@@ -187,7 +208,7 @@ def green_sessions(
 ) -> BoolArray:
     """Sessions where a theme ≥ theme.green ended in one of ``courses`` (rules.md §6)."""
     intensity = sessions.values[theme]
-    ended_well = np.isin(sessions.courses[theme], [c.value for c in courses])
+    ended_well = np.isin(sessions.courses[theme], [COURSES.index(c.value) for c in courses])
     return np.asarray((intensity >= config.theme.green) & ended_well, dtype=np.bool_)
 
 

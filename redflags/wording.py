@@ -12,7 +12,6 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from redflags.codes import GreenLight, RedFlag, SafetyFlag, Watch
 from redflags.config import RulesConfig
@@ -23,6 +22,8 @@ FloatArray = npt.NDArray[np.float64]
 #: How a blank value is shown in evidence (rules.md §5: a missing value is "not recorded").
 NOT_RECORDED = "not recorded"
 
+_DAYS = np.array([str(day) for day in range(1, 32)], dtype=object)
+_SMALL_WHOLE = np.array([str(n) for n in range(2001)], dtype=object)
 _MONTHS = np.array(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     dtype=object,
@@ -38,17 +39,17 @@ GREEN_OPENING = "Note, a green light: "
 
 def short_dates(at: npt.NDArray[np.datetime64], as_of: date) -> ObjectArray:
     """Dates as "3 Nov" (with the year when it is not the as-of year); "" for none."""
-    stamps = pd.DatetimeIndex(at)
-    known = ~np.asarray(stamps.isna(), dtype=bool)
-    out = np.full(len(stamps), "", dtype=object)
-    if not known.any():
-        return out
-    stamps = stamps[known]
-    day = stamps.day.to_numpy().astype(str).astype(object)
-    month = _MONTHS[stamps.month.to_numpy().astype(np.int64) - 1]
-    years = stamps.year.to_numpy()
-    suffix = np.where(years != as_of.year, " " + years.astype(str).astype(object), "")
-    out[known] = day + " " + month + suffix
+    known = ~np.isnat(at)
+    out = np.full(len(at), "", dtype=object)
+    days = at[known].astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    day = (days - months).astype(np.int64)  # 0 = the 1st
+    month = months.astype(np.int64)  # months since Jan 1970
+    year = month // 12 + 1970
+    text = _DAYS[day] + " " + _MONTHS[month % 12]
+    other_year = year != as_of.year
+    text[other_year] = text[other_year] + " " + year[other_year].astype(str).astype(object)
+    out[known] = text
     return out
 
 
@@ -62,7 +63,10 @@ def number_texts(values: FloatArray) -> ObjectArray:
     out = np.full(len(values), NOT_RECORDED, dtype=object)
     known = ~np.isnan(values)
     whole = known & (values == np.round(values))
-    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    small = whole & (values >= 0) & (values < len(_SMALL_WHOLE))
+    out[small] = _SMALL_WHOLE[values[small].astype(np.int64)]
+    large = whole & ~small
+    out[large] = values[large].astype(np.int64).astype(str).astype(object)
     out[known & ~whole] = values[known & ~whole].astype(str).astype(object)
     return out
 
@@ -75,13 +79,6 @@ def evidence_values(values: FloatArray) -> ObjectArray:
     out[whole] = values[whole].astype(np.int64).astype(object)
     out[~known] = NOT_RECORDED
     return np.asarray(out, dtype=object)
-
-
-def course_values(courses: ObjectArray) -> ObjectArray:
-    """Course words for evidence and text, "not recorded" for blank."""
-    out = courses.copy()
-    out[pd.isna(courses)] = NOT_RECORDED
-    return out
 
 
 def change_texts(change: FloatArray) -> ObjectArray:
@@ -107,17 +104,17 @@ def join_groups(
     out = np.full(count, "", dtype=object)
     if len(group) == 0:
         return out
-    order = np.argsort(group, kind="stable")
-    group, text = group[order], text[order]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    sizes = np.diff(np.r_[starts, len(group)])
-    rank = np.arange(len(group)) - np.repeat(starts, sizes)
-    for r in range(int(rank.max()) + 1):
+    if np.any(group[1:] < group[:-1]):
+        order = np.argsort(group, kind="stable")
+        group, text = group[order], text[order]
+    first = np.ones(len(group), dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(group)) - np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    out[group[first]] = text[first]
+    for r in range(1, int(rank.max()) + 1):
         at = rank == r
-        if r == 0:
-            out[group[at]] = text[at]
-        else:
-            out[group[at]] = out[group[at]] + sep + text[at]
+        out[group[at]] = out[group[at]] + sep + text[at]
     return out
 
 
