@@ -518,7 +518,7 @@ SCENARIOS: tuple[tuple[Callable[[PatientBuilder], None], str, float, int, str], 
     (remitter, "esketamine_nasal", 84, 22, "active"),
     (stale_after_course, "ketamine_iv", 35, 10, "completed"),
     (panic_addressed, "ketamine_im", 65, 3, "active"),
-    (switched_from_iv, "esketamine_nasal", 56, 24, "active"),
+    (switched_from_iv, "esketamine_nasal", 56, 26, "active"),
     (paused, "esketamine_nasal", 84, 12, "paused"),
 )
 FILLERS = 24
