@@ -241,20 +241,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_audit(_args: argparse.Namespace) -> int:
-    from models import queries
-    from models.db import read_session
-    from services.audit import verify_chain
+    from services.audit import verify_audit
 
-    engine = _engine()
-    with read_session(engine) as session:
-        events = queries.audit_events_in_order(session)
-    problems = verify_chain(events)
-    if problems:
-        for problem in problems:
+    report = verify_audit(engine=_engine(), actor=_actor())
+    if not report.intact:
+        for problem in report.problems:
             _err(f"audit row {problem.event_id}: {problem.problem}")
-        _err(f"The audit trail is broken in {len(problems)} place(s) among {len(events)} rows.")
+        _err(
+            f"The audit trail is broken in {len(report.problems)} place(s) "
+            f"among {report.rows} rows."
+        )
         return EXIT_INVALID
-    print(f"The audit trail is intact: {len(events)} rows, each chained to the one before.")
+    print(
+        f"The audit trail is intact: {report.rows} rows, each chained to the one before. "
+        f"Newest hash: {report.head_hash}"
+    )
     return EXIT_OK
 
 

@@ -1,18 +1,34 @@
-"""The audit trail: append-only rows, each chained to the one before by SHA-256."""
+"""The audit trail: append-only rows, each chained to the one before by SHA-256.
+
+The database refuses UPDATE and DELETE on ``audit_event`` (triggers of the
+first migration); the chain makes what slips past them visible: an edited row
+no longer matches its hash, a deleted, inserted or moved row breaks the link
+to the row before. Two limits, by design of an unkeyed chain: whoever can
+rewrite the table *and* recompute every later hash, or delete only the newest
+rows, leaves a chain that still verifies. Keep the head hash that
+:func:`verify_audit` reports somewhere else (a ticket, a printout) to catch both.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from models import queries
+from models import audit_queries, queries
+from models.db import read_session, write_session
 from models.tables import AuditEvent, utc_now
-from services.access import Actor
+from redflags.config import RulesConfig, load_rules, rules_file_in_force
+from services.access import Actor, Permission, require
 
 GENESIS_HASH = "0" * 64
 
@@ -45,10 +61,14 @@ def record(
     entity_id: str = "",
     patient_code: str = "",
     details: Mapping[str, Any] | None = None,
+    system_user: str = "",
 ) -> AuditEvent:
     """Append one audit row inside ``session``'s (write) transaction.
 
-    ``details`` must never hold a password or other secret. The chain is
+    ``actor`` is who acted; None for an attempt by nobody yet known (a failed
+    login) or for the program itself, then named by ``system_user``
+    (e.g. ``process:dashboard``). ``details`` must never hold a password or
+    other secret. The chain is
     serialised: SQLite write transactions already hold the write lock, and on
     PostgreSQL an advisory transaction lock is taken before the last hash is read.
     """
@@ -56,7 +76,7 @@ def record(
     prev_hash = queries.last_audit_hash(session) or GENESIS_HASH
     event = AuditEvent(
         at=utc_now(),
-        username=actor.username if actor else "",
+        username=actor.username if actor else system_user,
         role=actor.role.value if actor else "",
         action=action,
         entity=entity,
@@ -79,11 +99,31 @@ class ChainProblem:
     problem: str
 
 
-def verify_chain(events: list[AuditEvent]) -> list[ChainProblem]:
+def verify_chain(events: Iterable[AuditEvent]) -> list[ChainProblem]:
     """Every break in the chain of ``events`` (in id order): edits, deletions, reordering."""
+    return _walk_chain(events).problems
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the whole audit trail."""
+
+    rows: int
+    #: The newest row's hash (GENESIS_HASH for an empty trail): note it down elsewhere.
+    head_hash: str
+    problems: list[ChainProblem]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _walk_chain(events: Iterable[AuditEvent]) -> ChainReport:
     problems: list[ChainProblem] = []
     expected_prev = GENESIS_HASH
+    rows = 0
     for event in events:
+        rows += 1
         event_id = event.id or 0
         if event.prev_hash != expected_prev:
             problems.append(
@@ -97,4 +137,88 @@ def verify_chain(events: list[AuditEvent]) -> list[ChainProblem]:
                 ChainProblem(event_id, "content does not match its hash: the row was edited")
             )
         expected_prev = event.hash
-    return problems
+    return ChainReport(rows=rows, head_hash=expected_prev, problems=problems)
+
+
+def verify_audit(*, engine: Engine, actor: Actor) -> ChainReport:
+    """Walk the whole trail in order and report every break (manage.py verify-audit).
+
+    Needs VIEW_AUDIT. Reads in batches, so a trail of millions of rows fits in memory.
+    """
+    require(actor, Permission.VIEW_AUDIT)
+    with read_session(engine) as session:
+        return _walk_chain(audit_queries.iter_audit_events(session))
+
+
+# ---------------------------------------------------------------- the rules file
+
+
+@dataclass(frozen=True)
+class RulesLoaded:
+    """The rules file a process loaded: where, its SHA-256, and its validated values."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    config: RulesConfig
+
+
+_rules_recorded: set[tuple[str, str, str]] = set()
+_rules_lock = threading.Lock()
+
+
+def _program_name() -> str:
+    return Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+
+
+def load_rules_recorded(
+    *,
+    engine: Engine,
+    actor: Actor | None = None,
+    program: str | None = None,
+    path: Path | None = None,
+) -> RulesLoaded:
+    """Load the rules file in force and audit it once per process ("rules_loaded").
+
+    The audit row holds the file's path and the SHA-256 of its bytes, so that
+    which thresholds were in force at any time can be shown later. A process
+    records each (database, file, content) once, however often it loads: a
+    Streamlit rerun records nothing new, a changed file loaded again does.
+    ``actor`` is the command-line operator; None for the dashboard process
+    itself (recorded as ``process:<program>``).
+    """
+    file = (path if path is not None else rules_file_in_force()).resolve()
+    for _attempt in range(3):
+        try:
+            before = file.read_bytes()
+        except OSError:
+            before = None
+        config = load_rules(path)  # raises RulesConfigError with the clinic-facing message
+        after = file.read_bytes()
+        if before == after:
+            break
+    digest = hashlib.sha256(after).hexdigest()
+    loaded = RulesLoaded(path=file, sha256=digest, size_bytes=len(after), config=config)
+    name = program or _program_name()
+    key = (engine.url.render_as_string(hide_password=True), str(file), digest)
+    with _rules_lock:
+        if key in _rules_recorded:
+            return loaded
+        with write_session(engine) as session:
+            record(
+                session,
+                actor=actor,
+                system_user=f"process:{name}",
+                action="rules_loaded",
+                entity="rules_file",
+                entity_id=str(file)[-200:],
+                details={
+                    "path": str(file),
+                    "sha256": digest,
+                    "bytes": len(after),
+                    "program": name,
+                    "pid": os.getpid(),
+                },
+            )
+        _rules_recorded.add(key)
+    return loaded

@@ -1,4 +1,12 @@
-"""Logging in and out: argon2 passwords, lockout after repeated failures, audited."""
+"""Logging in and out: argon2 passwords, lockout after repeated failures, audited.
+
+Every attempt leaves an audit row; none holds the password. A wrong username,
+a wrong password, a locked and a disabled account all get one answer
+(:data:`LOGIN_REFUSED`) and cost one argon2 verification, so neither the words
+nor the timing tell an attacker which usernames exist. For an unknown username
+the audit row keeps only how long the typed name was: people type passwords
+into the username field, and that text must not land in the trail.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from models.db import write_session
+from models import audit_queries
+from models.db import read_session, write_session
 from models.tables import utc_now
 from redflags.codes import Role
 from services import audit
@@ -17,6 +26,8 @@ from services.users import find_user
 
 #: The one answer for a wrong username, a wrong password, a locked or disabled account.
 LOGIN_REFUSED = "That username and password do not match an active account, or it is locked."
+#: Longest username looked up; longer input is cut (the column holds 150 characters).
+MAX_USERNAME_CHARS = 150
 # Verifying against a real hash when the user does not exist keeps the timing the same.
 _DUMMY_HASH = hash_password("not a password of anyone")
 
@@ -37,16 +48,18 @@ def login(
     now: datetime | None = None,
     settings: AccessSettings | None = None,
 ) -> LoginResult:
-    """Check a username and password; lock the account after too many failures.
+    """Check a username and password; lock the account after too many failures in a row.
 
-    Every attempt is audited (never the password). A wrong username, a wrong
-    password and a locked account all get the same answer.
+    ``settings.max_failed_logins`` wrong passwords in a row lock the account for
+    ``settings.lockout_minutes``; attempts while it is locked are refused (and
+    audited) without counting. A successful login resets the count.
     """
     now = now or utc_now()
     settings = settings or access_settings()
-    name = username.strip()[:150]
+    name = username.strip()[:MAX_USERNAME_CHARS]
     with write_session(engine) as session:
-        user = find_user(session, name) if name else None
+        # The row lock keeps concurrent wrong attempts from losing a count.
+        user = audit_queries.user_for_update(session, name) if name else None
         if user is None:
             verify_password(_DUMMY_HASH, password)
             audit.record(
@@ -54,8 +67,7 @@ def login(
                 actor=None,
                 action="login_failed",
                 entity="user",
-                entity_id=name,
-                details={"reason": "unknown user"},
+                details={"reason": "unknown user", "typed_name_length": len(name)},
             )
             return LoginResult(None, LOGIN_REFUSED)
         if user.locked_until is not None and user.locked_until > now:
@@ -82,15 +94,19 @@ def login(
             )
             if user.failed_logins >= settings.max_failed_logins:
                 user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                user.failed_logins = 0
                 audit.record(
                     session,
                     actor=None,
                     action="account_locked",
                     entity="user",
                     entity_id=user.username,
-                    details={"locked_until": user.locked_until.isoformat()},
+                    details={
+                        "locked_until": user.locked_until.isoformat(),
+                        "failed_in_a_row": user.failed_logins,
+                        "lockout_minutes": settings.lockout_minutes,
+                    },
                 )
+                user.failed_logins = 0
             session.add(user)
             return LoginResult(None, LOGIN_REFUSED)
         user.failed_logins = 0
@@ -114,6 +130,19 @@ def logout(*, engine: Engine, actor: Actor, reason: str = "user") -> None:
         )
 
 
+def current_account(*, engine: Engine, actor: Actor) -> Actor | None:
+    """``actor`` as the database has it now: None once the account is disabled or gone.
+
+    A login lasts hours; an admin who disables an account or changes its role
+    must not wait for it to expire. The returned actor carries the current role.
+    """
+    with read_session(engine) as session:
+        user = find_user(session, actor.username)
+        if user is None or not user.active:
+            return None
+        return Actor(username=user.username, role=Role(user.role))
+
+
 def session_expiry_reason(
     *,
     logged_in_at: datetime,
@@ -121,7 +150,11 @@ def session_expiry_reason(
     now: datetime,
     settings: AccessSettings,
 ) -> str | None:
-    """Why a login has expired ("idle" or "session limit"), or None while it is valid."""
+    """Why a login has expired ("idle" or "session limit"), or None while it is valid.
+
+    Idle: no activity for ``settings.idle_minutes``. Session limit: the login
+    is ``settings.session_hours`` old, however active.
+    """
     if now - last_activity_at >= timedelta(minutes=settings.idle_minutes):
         return "idle"
     if now - logged_in_at >= timedelta(hours=settings.session_hours):

@@ -1,0 +1,114 @@
+"""Audit log (administrators): who did what, when, to which patient; filtered; CSV export."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from services.access import Permission
+from services.audit import verify_audit
+from services.audit_log import (
+    AuditQuery,
+    AuditQueryError,
+    audit_choices,
+    audit_page,
+    export_audit,
+)
+from ui import state, widgets
+from ui.labels import DATE_INPUT_FORMAT, plain
+
+actor = state.require_login(Permission.VIEW_AUDIT)
+engine = state.engine()
+
+st.title("Audit log")
+st.caption(
+    "Every login, logoff, failed login, lockout, patient viewed, session logged or edited, "
+    "decision, import, export, user change and rules file loaded, one row each, in the order "
+    "they happened. Rows cannot be changed or deleted; each is chained to the one before."
+)
+
+choices = audit_choices(engine=engine, actor=actor)
+today = state.local_today_date()
+with st.container(border=True):
+    left, right = st.columns(2)
+    days = left.date_input(
+        "Days (clinic time)",
+        value=(today - timedelta(days=7), today),
+        max_value=today,
+        format=DATE_INPUT_FORMAT,
+        key="audit_log.days",
+    )
+    patient = right.text_input("Patient code", key="audit_log.patient").strip()
+    username = left.selectbox(
+        "User",
+        choices.usernames,
+        index=None,
+        placeholder="Anyone",
+        format_func=lambda name: name or "(no user: failed login of an unknown name)",
+        key="audit_log.user",
+    )
+    action = right.selectbox(
+        "Action", choices.actions, index=None, placeholder="Any action", key="audit_log.action"
+    )
+
+chosen = tuple(days) if isinstance(days, tuple) else (days,)
+first_day = chosen[0] if chosen else None
+query = AuditQuery(
+    first_day=first_day,
+    last_day=chosen[1] if len(chosen) > 1 else first_day,
+    username=username,
+    action=action,
+    patient_code=patient or None,
+)
+try:
+    page = audit_page(engine=engine, actor=actor, query=query)
+except AuditQueryError as error:
+    st.error(plain(str(error)))
+    st.stop()
+
+if page.truncated:
+    st.info(
+        f"{page.total:,} rows match; the newest {len(page.rows):,} are shown. "
+        "The CSV holds them all, or narrow the filters."
+    )
+else:
+    st.caption(f"{page.total:,} matching rows, newest first.")
+st.dataframe(
+    page.rows,
+    hide_index=True,
+    column_config={
+        "id": st.column_config.TextColumn("Row", width="small"),
+        "at_utc": st.column_config.TextColumn("When (UTC)"),
+        "username": "User",
+        "role": "Role",
+        "action": "Action",
+        "entity": "Entity",
+        "entity_id": "Entity id",
+        "patient_id": "Patient",
+        "details": st.column_config.TextColumn("Details", width="large"),
+        "hash": None,
+    },
+)
+
+widgets.csv_download(
+    "Download CSV (audited)",
+    lambda: export_audit(engine=engine, actor=actor, query=query).data,
+    file_name=f"audit-{(query.last_day or today).isoformat()}.csv",
+    key="audit_log.download",
+    disabled=page.total == 0,
+)
+
+st.subheader("Check the chain", anchor=False)
+st.caption(
+    "Recomputes every row's SHA-256 and its link to the row before, as "
+    "`python manage.py verify-audit` does."
+)
+if st.button("Verify the audit trail", icon=":material/verified:", key="audit_log.verify"):
+    report = verify_audit(engine=engine, actor=actor)
+    if report.intact:
+        st.success(
+            f"The audit trail is intact: {report.rows:,} rows. Newest hash: `{report.head_hash}`"
+        )
+    else:
+        st.error(f"The audit trail is broken in {len(report.problems)} place(s).")
+        for problem in report.problems[:50]:
+            st.markdown(f"- row {problem.event_id}: {plain(problem.problem)}")

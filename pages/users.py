@@ -1,0 +1,168 @@
+"""Users (administrators): list accounts, create one, change role, disable, reset, unlock."""
+
+import pandas as pd
+import streamlit as st
+
+from models.tables import utc_now
+from redflags.codes import Role
+from services.access import Permission
+from services.users import (
+    MIN_PASSWORD_LENGTH,
+    UserError,
+    change_role,
+    create_user,
+    list_users,
+    reset_password,
+    set_active,
+    unlock_user,
+)
+from ui import state
+from ui.labels import plain
+
+actor = state.require_login(Permission.MANAGE_USERS)
+engine = state.engine()
+ROLES = [role.value for role in Role]
+ROLE_WORDS = {
+    Role.ADMIN.value: "admin: users, audit log and everything clinical",
+    Role.CLINICIAN.value: "clinician: all clinical work, import and export",
+    Role.VIEWER.value: "viewer: reads the review and reports, changes nothing",
+}
+NOTICE = "users.notice"
+
+st.title("Users")
+st.caption(
+    "Every change here is recorded in the audit log. The last active administrator can be "
+    "neither disabled nor given another role."
+)
+notice = st.session_state.pop(NOTICE, None)
+if notice:
+    st.success(plain(notice))
+
+now = utc_now()
+accounts = list_users(engine=engine, actor=actor)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "username": [a.username for a in accounts],
+            "role": [a.role.value for a in accounts],
+            "state": [
+                "disabled" if not a.active else "locked" if a.locked(now) else "active"
+                for a in accounts
+            ],
+            "failed_logins": [a.failed_logins for a in accounts],
+            "created_utc": [a.created_at for a in accounts],
+        }
+    ),
+    hide_index=True,
+    column_config={
+        "username": "Username",
+        "role": "Role",
+        "state": "State",
+        "failed_logins": st.column_config.NumberColumn("Failed logins in a row"),
+        "created_utc": st.column_config.DatetimeColumn("Created (UTC)", format="D MMM YYYY"),
+    },
+)
+
+
+def _done(message: str) -> None:
+    st.session_state[NOTICE] = message
+    st.rerun()
+
+
+st.subheader("Add a user", anchor=False)
+with st.form("users.create", clear_on_submit=True):
+    new_name = st.text_input("Username", help="Letters, digits and _ . @ - (no spaces).")
+    new_role = st.selectbox("Role", ROLES, index=1, format_func=ROLE_WORDS.__getitem__)
+    new_password = st.text_input(
+        f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+        type="password",
+        autocomplete="new-password",
+    )
+    repeat = st.text_input("Repeat the password", type="password", autocomplete="new-password")
+    if st.form_submit_button("Add user", type="primary"):
+        if new_password != repeat:
+            st.error("The two passwords differ.")
+        else:
+            try:
+                created = create_user(
+                    engine=engine,
+                    actor=actor,
+                    username=new_name,
+                    role=Role(new_role),
+                    password=new_password,
+                )
+            except UserError as error:
+                st.error(plain(str(error)))
+            else:
+                _done(f"User {created.username} ({created.role}) added.")
+
+st.subheader("Change a user", anchor=False)
+chosen = st.selectbox(
+    "User",
+    [a.username for a in accounts],
+    index=None,
+    placeholder="Choose a user",
+    key="users.chosen",
+)
+account = next((a for a in accounts if a.username == chosen), None)
+if account is not None:
+    st.markdown(
+        f"**{plain(account.username)}** · {account.role.value} · "
+        + ("disabled" if not account.active else "locked" if account.locked(now) else "active")
+    )
+    role_col, state_col = st.columns(2)
+    with role_col.form("users.role"):
+        role = st.selectbox(
+            "Role",
+            ROLES,
+            index=ROLES.index(account.role.value),
+            format_func=ROLE_WORDS.__getitem__,
+        )
+        if st.form_submit_button("Change role"):
+            try:
+                change_role(engine=engine, actor=actor, username=account.username, role=Role(role))
+            except UserError as error:
+                st.error(plain(str(error)))
+            else:
+                _done(f"{account.username} is now {role}.")
+    with state_col:
+        verb = "Enable" if not account.active else "Disable"
+        if st.button(f"{verb} {account.username}", key="users.toggle"):
+            try:
+                set_active(
+                    engine=engine,
+                    actor=actor,
+                    username=account.username,
+                    active=not account.active,
+                )
+            except UserError as error:
+                st.error(plain(str(error)))
+            else:
+                _done(f"{account.username} is {'enabled' if not account.active else 'disabled'}.")
+        locked = account.locked(now) or account.failed_logins > 0
+        if locked and st.button(f"Unlock {account.username}", key="users.unlock"):
+            try:
+                unlock_user(engine=engine, actor=actor, username=account.username)
+            except UserError as error:
+                st.error(plain(str(error)))
+            else:
+                _done(f"{account.username} is unlocked.")
+    with st.form("users.reset", clear_on_submit=True):
+        password = st.text_input(
+            f"New password for {account.username} (at least {MIN_PASSWORD_LENGTH} characters)",
+            type="password",
+            autocomplete="new-password",
+        )
+        again = st.text_input("Repeat it", type="password", autocomplete="new-password")
+        if st.form_submit_button("Reset password"):
+            if password != again:
+                st.error("The two passwords differ.")
+            else:
+                try:
+                    reset_password(
+                        engine=engine, actor=actor, username=account.username, password=password
+                    )
+                except UserError as error:
+                    st.error(plain(str(error)))
+                else:
+                    _done(f"The password of {account.username} is reset (and any lock lifted).")
