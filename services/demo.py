@@ -14,7 +14,7 @@ from redflags.clinic_time import clinic_timezone, local_today
 from redflags.codes import Role
 from redflags.fields import DECISION_COLUMNS, SESSION_COLUMNS
 from services import audit, records, users
-from services.access import Actor
+from services.access import Actor, Permission, require
 
 #: Installation setting present only in a demo database: the day it was loaded for.
 DEMO_SETTING = "demo_clinic_loaded_for"
@@ -51,7 +51,9 @@ def load_demo(*, engine: Engine, actor: Actor, today: date | None = None) -> Dem
     Idempotent: loading again on the same day changes nothing; on a later day the
     demo's sessions and decisions are replaced by freshly shifted ones. Refuses a
     database that holds anything but the demo. Adds the demo login (demo/demo).
+    Needs MANAGE_USERS (it creates an admin account).
     """
+    require(actor, Permission.MANAGE_USERS)
     today = today or local_today(clinic_timezone())
     with engine.connect() as connection:
         loaded_for = queries.get_setting(connection, DEMO_SETTING)
