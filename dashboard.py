@@ -1,13 +1,15 @@
 """Entry point: page frame, login gate and navigation.
 
 ``st.navigation`` is called on every run — with only the login page while
-nobody is logged in — so no page is reachable by URL without a login.
+nobody is logged in — so no page is reachable by URL without a login. The
+pages a role may not use are left out of the navigation (ui/navigation.py).
 """
 
 import streamlit as st
 
 from services import demo
-from ui import state
+from ui import navigation, state
+from ui.labels import plain
 
 st.set_page_config(
     page_title="Red-flag review",
@@ -20,22 +22,27 @@ actor = state.current_actor()
 if actor is None:
     page = st.navigation([st.Page("pages/login.py", title="Log in", icon=":material/login:")])
 else:
-    sections: dict[str, list[st.Page]] = {
-        "Review": [
-            st.Page(
-                "pages/weekly_review.py",
-                title="Weekly review",
-                icon=":material/patient_list:",
-                default=True,
-            ),
-        ],
+    sections = {
+        section: [
+            st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.default)
+            for spec in specs
+        ]
+        for section, specs in navigation.visible_pages(actor).items()
     }
     page = st.navigation(sections)
     with st.sidebar:
-        st.write(f"**{actor.username}** · {actor.role.value}")
+        # .streamlit/config.toml hides Streamlit's own menu (showSidebarNavigation =
+        # false, so that pages/ is never auto-listed); the menu is drawn here instead.
+        for section, pages in sections.items():
+            st.caption(section)
+            for item in pages:
+                st.page_link(item)
+        st.divider()
+        st.markdown(f"**{plain(actor.username)}** · {actor.role.value}")
         if st.button("Log out", icon=":material/logout:"):
             state.log_out()
             st.rerun()
+    state.note_page(page.url_path)
     if demo.is_demo(engine=state.engine()):
         st.warning(
             "**Synthetic demo data.** Every patient here is invented; nothing is a real record.",

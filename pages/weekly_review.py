@@ -1,19 +1,182 @@
-"""Weekly review: the whole caseload, most urgent first."""
+"""Weekly review: the caseload as of a date, urgent first, then red, amber and green."""
 
 import streamlit as st
 
-from redflags.clinic_time import clinic_timezone, local_today
-from redflags.engine import sort_review
-from services.review import weekly_review
-from ui import state
+from redflags.fields import ROUTES
+from services.access import Permission
+from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters, caseload
+from services.patients import TREATMENT_STATUSES
+from ui import navigation, state
+from ui.labels import (
+    DATE_INPUT_FORMAT,
+    STALE_MARK,
+    TABLE_DATE_FORMAT,
+    format_date,
+    route_words,
+    status_text,
+    treatment_words,
+)
+
+TABLE_ROW_HEIGHT = 35  # Streamlit's default row height, px
 
 actor = state.require_login()
 st.title("Weekly review")
-as_of = st.date_input("As of", value=local_today(clinic_timezone()), format="DD/MM/YYYY")
-review = weekly_review(engine=state.engine(), actor=actor, as_of=as_of, config=state.rules())
-table = sort_review(review.table)
-counts = table["status"].value_counts()
-columns = st.columns(4)
-for column, status in zip(columns, ("urgent", "red", "amber", "green"), strict=True):
-    column.metric(status.capitalize(), int(counts.get(status, 0)))
-st.dataframe(table, hide_index=True)
+
+as_of = st.date_input(
+    "As of",
+    value=state.local_today_date(),
+    format=DATE_INPUT_FORMAT,
+    key="review.as_of",
+    persist_state="session",
+    width=200,
+    help="Only sessions and decisions on or before this day count.",
+)
+everyone = caseload(engine=state.engine(), actor=actor, as_of=as_of, config=state.rules())
+
+if everyone.rows.empty:
+    st.info(
+        "**No patients yet.** Import a sessions CSV on the Records page (or run "
+        "`python manage.py import-sessions FILE` on the server), or add a patient and log "
+        "their first session on Log a session.",
+        icon=":material/person_add:",
+    )
+    if actor.can(Permission.EXPORT_RECORDS):
+        st.page_link(navigation.RECORDS_PAGE.path, label="Import records", icon=":material/upload:")
+    if actor.can(Permission.WRITE_CLINICAL):
+        st.page_link(
+            navigation.LOG_SESSION.path, label="Log a session", icon=":material/edit_note:"
+        )
+    st.stop()
+
+filters = st.columns(4)
+statuses = filters[0].multiselect(
+    "Status",
+    STATUSES,
+    format_func=status_text,
+    placeholder="All statuses",
+    key="review.statuses",
+    persist_state="session",
+)
+routes = filters[1].multiselect(
+    "Route (latest session)",
+    ROUTES,
+    format_func=route_words,
+    placeholder="All routes",
+    key="review.routes",
+    persist_state="session",
+)
+clinicians = filters[2].multiselect(
+    "Clinician",
+    everyone.clinicians,
+    placeholder="All clinicians",
+    key="review.clinicians",
+    persist_state="session",
+)
+treatment = filters[3].multiselect(
+    "Treatment",
+    TREATMENT_STATUSES,
+    default=sorted(DEFAULT_TREATMENT_STATUSES),
+    format_func=treatment_words,
+    placeholder="Any treatment status",
+    key="review.treatment",
+    persist_state="session",
+)
+view = everyone.view(
+    CaseloadFilters(
+        statuses=frozenset(statuses) or None,
+        routes=frozenset(routes) or None,
+        clinicians=frozenset(clinicians) or None,
+        treatment_statuses=frozenset(treatment) or None,
+    )
+)
+
+counts = st.columns(5)
+for column, status in zip(counts, STATUSES, strict=False):
+    column.metric(status_text(status), view.counts[status], border=True)
+counts[4].metric(f"{STALE_MARK} Stale", view.stale, border=True)
+st.caption(
+    f"As of {format_date(as_of)}: {len(view.table)} of {len(everyone.rows)} patients shown. "
+    "The counts cover the route, clinician and treatment filters; the status filter only "
+    "narrows the table. Choose a row to open the patient's report."
+)
+
+if view.table.empty:
+    st.info(
+        "No patient matches these filters. Clear a filter (or choose other treatment "
+        "statuses) to see more.",
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+selection = st.dataframe(
+    view.table,
+    hide_index=True,
+    key="review.table",
+    on_select="rerun",
+    selection_mode="single-row",
+    height=TABLE_ROW_HEIGHT * (min(len(view.table), 20) + 1) + 3,
+    column_order=[
+        "status_text",
+        "patient_id",
+        "display_name",
+        "flags",
+        "recommendation",
+        "addressed",
+        "latest_session",
+        "route_text",
+        "dose_mg",
+        "phq9_trend",
+        "phq9_latest",
+        "stale_text",
+        "green_lights",
+        "clinician",
+        "treatment",
+    ],
+    column_config={
+        "status_text": st.column_config.TextColumn("Status", width="small"),
+        "patient_id": st.column_config.TextColumn("Patient", width="small"),
+        "display_name": st.column_config.TextColumn("Name"),
+        "flags": st.column_config.TextColumn("Open flags", width="large"),
+        "recommendation": st.column_config.TextColumn("First recommendation", width="medium"),
+        "addressed": st.column_config.TextColumn("Addressed (decision)", width="medium"),
+        "latest_session": st.column_config.DatetimeColumn(
+            "Latest session", format=TABLE_DATE_FORMAT
+        ),
+        "route_text": st.column_config.TextColumn("Route"),
+        "dose_mg": st.column_config.NumberColumn("Dose (mg)", format="plain"),
+        "phq9_trend": st.column_config.LineChartColumn(
+            "PHQ-9 (last 8)", y_min=0, y_max=27, help="The last 8 PHQ-9 scores, oldest first"
+        ),
+        "phq9_latest": st.column_config.NumberColumn("PHQ-9"),
+        "stale_text": st.column_config.TextColumn("Stale", width="medium"),
+        "green_lights": st.column_config.TextColumn("Green lights", width="medium"),
+        "clinician": st.column_config.TextColumn("Clinician"),
+        "treatment": st.column_config.TextColumn("Treatment", width="small"),
+    },
+)
+
+
+def open_report(code: str) -> None:
+    st.switch_page(
+        navigation.PATIENT_REPORT.path,
+        query_params={"patient": code, "as_of": as_of.isoformat()},
+    )
+
+
+chosen_rows = selection.selection.rows
+if chosen_rows:
+    open_report(str(view.table.iloc[chosen_rows[0]]["patient_id"]))
+
+labels = dict(zip(view.table["patient_id"], view.table["display_name"], strict=True))
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    picked = st.selectbox(
+        "Open a patient's report",
+        view.table["patient_id"].tolist(),
+        index=None,
+        format_func=lambda code: f"{code} · {labels[code]}" if labels.get(code) else code,
+        placeholder="Choose a patient (type to search)",
+        key="review.open",
+        width=400,
+    )
+    if st.button("Open report", icon=":material/clinical_notes:", disabled=picked is None):
+        open_report(str(picked))

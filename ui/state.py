@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import streamlit as st
 from sqlalchemy import Engine
 
 from models.db import get_engine
 from models.tables import utc_now
+from redflags.clinic_time import clinic_timezone, utc_to_local
 from redflags.config import RulesConfig, load_rules
 from services import auth
 from services.access import Actor, Permission
@@ -18,6 +19,7 @@ from services.settings import access_settings
 ACTOR_KEY = "actor"
 LOGGED_IN_AT_KEY = "logged_in_at"
 LAST_ACTIVITY_KEY = "last_activity_at"
+PAGE_KEY = "page"
 #: The clock; tests replace it to exercise idle logoff without waiting.
 clock: Callable[[], datetime] = utc_now
 
@@ -51,7 +53,8 @@ def log_out(reason: str = "user") -> None:
         auth.logout(engine=engine(), actor=actor, reason=reason)
         if reason != "user":
             st.session_state["logout_notice"] = (
-                f"You were logged off after {access_settings().idle_minutes} minutes without activity."
+                f"You were logged off after {access_settings().idle_minutes} minutes "
+                "without activity."
                 if reason == "idle"
                 else "You were logged off: the longest a login lasts has passed."
             )
@@ -86,3 +89,40 @@ def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
         st.error(f"Your role ({actor.role.value}) does not give access to this page.")
         st.stop()
     return actor
+
+
+def first_view(page: str, patient_code: str) -> bool:
+    """Whether ``patient_code`` is newly opened on ``page`` (then its view is audited once).
+
+    Reruns of the same page for the same patient (a changed date, a widget)
+    are not new views; opening another patient, or coming back to the page
+    from another one (see :func:`note_page`), is.
+    """
+    key = f"{page}.viewed_patient"
+    if st.session_state.get(key) == patient_code:
+        return False
+    st.session_state[key] = patient_code
+    return True
+
+
+def note_page(url_path: str) -> None:
+    """Called by the entry script each run: arriving on another page forgets earlier views."""
+    if st.session_state.get(PAGE_KEY) != url_path:
+        forget_views()
+        st.session_state[PAGE_KEY] = url_path
+
+
+def forget_views() -> None:
+    """Make the next opening of any patient a new, audited view."""
+    for key in [k for k in st.session_state if str(k).endswith(".viewed_patient")]:
+        del st.session_state[key]
+
+
+def local_now() -> datetime:
+    """The clinic's wall-clock time now (naive), from the injectable clock."""
+    return utc_to_local(clock(), clinic_timezone())
+
+
+def local_today_date() -> date:
+    """Today's date at the clinic, from the injectable clock."""
+    return local_now().date()

@@ -1,0 +1,248 @@
+"""Care-team decision: what to discuss, then what was decided with the patient (rules.md §8).
+
+The flags considered become addressed: the status shown after saving counts
+only the flags still open.
+"""
+
+import streamlit as st
+
+from redflags.codes import DecisionKind
+from redflags.fields import ROUTES
+from services.access import Permission
+from services.caseload import patient_status
+from services.decisions import record_decision
+from services.patients import patient_choices
+from services.report import UnknownPatient, patient_report
+from services.report_view import open_flag_codes
+from services.sessions import SaveResult
+from ui import forms, navigation, state, widgets
+from ui.labels import (
+    DATE_INPUT_FORMAT,
+    DECISION_WORDS,
+    decision_words,
+    flag_words,
+    format_moment,
+    plain,
+    recommendation_words,
+    route_and_dose,
+    route_words,
+)
+
+actor = state.require_login(Permission.WRITE_CLINICAL)
+engine, config = state.engine(), state.rules()
+RESULT, SAVED = "decision.result", "decision.saved"
+
+
+def key(name: str) -> str:
+    return f"decision.{name}"
+
+
+st.title("Care-team decision")
+st.caption(
+    "Record what the care team decided together with the patient. The flags you mark as "
+    "considered count as addressed until a new session is evidence for them again."
+)
+
+choices = patient_choices(engine=engine, actor=actor)
+if not choices:
+    st.info(
+        "No patients yet. Import records on the Records page or add a patient on Log a session.",
+        icon=":material/person_add:",
+    )
+    st.stop()
+
+code = widgets.patient_picker(choices)
+if code is None:
+    st.info("Choose the patient the decision is about.", icon=":material/search:")
+    st.stop()
+
+today = state.local_today_date()
+try:
+    report = patient_report(
+        engine=engine,
+        actor=actor,
+        patient_code=code,
+        as_of=today,
+        config=config,
+        audit_view=state.first_view("decision", code),
+    )
+except UnknownPatient:
+    st.error(f"No patient has the code {plain(code)}. Choose another patient.")
+    st.stop()
+review = report.review
+open_findings = (*review.safety_flags, *review.red_flags, *review.watch)
+
+# ---------------------------------------------------------------- to discuss
+st.subheader("To discuss", anchor=False)
+with st.container(horizontal=True, vertical_alignment="center"):
+    widgets.status_badge(review.status.value)
+    st.caption(f"Now: {route_and_dose(review.route, review.dose_mg)}")
+if open_findings:
+    for finding in open_findings:
+        st.markdown(f"- **{flag_words(finding.code)}** — {plain(finding.sentence)}")
+else:
+    st.success(
+        "No open flag: nothing needs a decision. You can still record one (e.g. continue).",
+        icon=":material/check:",
+    )
+for item in review.recommendations:
+    st.info(
+        f"**{recommendation_words(item.code)}.** {plain(item.reason)}", icon=":material/lightbulb:"
+    )
+if review.addressed:
+    st.caption(
+        "Already addressed: "
+        + "; ".join(
+            f"{flag_words(f.code)} ({decision_words(f.addressed_by_decision)}, "
+            f"{format_moment(f.addressed_by_decided_at)})"
+            for f in review.addressed
+        )
+    )
+
+# ---------------------------------------------------------------- the decision
+flag_options = open_flag_codes((*open_findings, *review.addressed))
+now = state.local_now()
+st.session_state.setdefault(key("day"), now.date())
+st.session_state.setdefault(key("time"), now.time().replace(second=0, microsecond=0))
+if st.session_state.get(key("flags_for")) != code:
+    # A new patient: consider all of their open flags, unless the user changes that.
+    st.session_state[key("flags")] = open_flag_codes(open_findings)
+    st.session_state[key("flags_for")] = code
+    st.session_state[key("route_from")] = review.route
+    st.session_state[key("dose_from")] = review.dose_mg
+
+
+def save() -> None:
+    state_ = st.session_state
+    values = forms.decision_values(
+        patient_code=state_.get(widgets.PATIENT_PARAM),
+        day=state_.get(key("day")),
+        at=state_.get(key("time")),
+        decision=state_.get(key("kind")),
+        route_from=state_.get(key("route_from")),
+        route_to=state_.get(key("route_to")),
+        dose_from=state_.get(key("dose_from")),
+        dose_to=state_.get(key("dose_to")),
+        participants=state_.get(key("participants"), ""),
+        patient_view=state_.get(key("patient_view"), ""),
+        rationale=state_.get(key("rationale"), ""),
+        flags_considered=state_.get(key("flags"), []),
+    )
+    extra = forms.decision_form_problems(values)
+    result = (
+        SaveResult(None, extra)
+        if extra
+        else record_decision(engine=engine, actor=actor, values=values)
+    )
+    state_[RESULT] = result
+    state_[SAVED] = state_.get(widgets.PATIENT_PARAM) if result.ok else None
+    if result.ok:
+        for name in ("participants", "patient_view", "rationale"):
+            state_[key(name)] = ""
+        state_.pop(key("flags_for"), None)  # the flags now addressed leave the default
+        later = state.local_now()
+        state_[key("day")] = later.date()
+        state_[key("time")] = later.time().replace(second=0, microsecond=0)
+
+
+result: SaveResult | None = st.session_state.get(RESULT)
+problems = forms.problems_by_field(result.problems if result else [])
+widgets.field_problems(problems, "patient_id")
+
+st.subheader("The decision", anchor=False)
+row = st.columns([1, 1, 3])
+with row[0]:
+    st.date_input("Decided on", value=None, format=DATE_INPUT_FORMAT, key=key("day"))
+with row[1]:
+    st.time_input("At", value=None, step=60, key=key("time"))
+with row[2]:
+    widgets.field_problems(problems, "decided_at")
+kind = st.segmented_control(
+    "Decision",
+    list(DECISION_WORDS),
+    format_func=decision_words,
+    key=key("kind"),
+)
+widgets.field_problems(problems, "decision")
+
+if kind == DecisionKind.ADJUST_DOSE:
+    before, after = st.columns(2)
+    with before:
+        st.number_input(
+            "Dose from (mg)",
+            min_value=0.0,
+            max_value=1000.0,
+            value=None,
+            format="%g",
+            key=key("dose_from"),
+        )
+        widgets.field_problems(problems, "dose_from_mg")
+    with after:
+        st.number_input(
+            "Dose to (mg)",
+            min_value=0.0,
+            max_value=1000.0,
+            value=None,
+            format="%g",
+            key=key("dose_to"),
+        )
+        widgets.field_problems(problems, "dose_to_mg")
+elif kind == DecisionKind.SWITCH_ROUTE:
+    before, after = st.columns(2)
+    with before:
+        st.selectbox(
+            "Route from", ROUTES, index=None, format_func=route_words, key=key("route_from")
+        )
+        widgets.field_problems(problems, "route_from")
+    with after:
+        st.selectbox("Route to", ROUTES, index=None, format_func=route_words, key=key("route_to"))
+        widgets.field_problems(problems, "route_to")
+
+st.text_input(
+    "Who took part",
+    key=key("participants"),
+    placeholder="e.g. the patient; Dr Okafor; nurse Lee (separate names with ;)",
+)
+widgets.field_problems(problems, "participants")
+st.text_area("The patient's view, in their own words", key=key("patient_view"))
+widgets.field_problems(problems, "patient_view")
+st.text_area("Rationale", key=key("rationale"))
+widgets.field_problems(problems, "rationale")
+st.multiselect(
+    "Flags considered (these become addressed)",
+    flag_options,
+    format_func=flag_words,
+    key=key("flags"),
+    placeholder="No flag" if not flag_options else "Choose flags",
+    help="All open flags are chosen to begin with.",
+)
+widgets.field_problems(problems, "flags_considered")
+
+st.button(
+    "Record the decision",
+    type="primary",
+    icon=":material/save:",
+    on_click=save,
+    disabled=kind is None,
+    key=key("save"),
+)
+if kind is None:
+    st.caption("Choose a decision to record it.")
+
+if result is not None and not result.ok:
+    st.error("Not recorded: see the problems above.", icon=":material/error:")
+    widgets.field_problems(problems, None)
+
+saved = st.session_state.get(SAVED)
+if saved:
+    st.success(f"Decision recorded for {plain(saved)}.", icon=":material/check:")
+    widgets.status_summary(
+        patient_status(engine=engine, actor=actor, patient_code=saved, as_of=today, config=config),
+        title=f"{saved}: status now",
+    )
+    st.page_link(
+        navigation.PATIENT_REPORT.path,
+        label="Open the patient's report",
+        icon=":material/clinical_notes:",
+        query_params={"patient": saved},
+    )

@@ -1,0 +1,300 @@
+"""Log a session: every field of rules.md §1, checked by the importer's own validators.
+
+Not an ``st.form``: a theme's course is asked only once its intensity is above
+0, which needs the page to rerun when an intensity changes. Saving runs in the
+button's callback, before the page is drawn, so each problem appears under
+its own field.
+"""
+
+import streamlit as st
+
+from redflags.fields import COURSES, FIELDS_BY_NAME, ROUTES, THEMES, Field, Kind
+from services.access import Permission
+from services.caseload import patient_status
+from services.patients import TREATMENT_STATUSES, add_patient, patient_choices, session_choices
+from services.sessions import SaveResult, edit_session, log_session, session_form_values
+from ui import forms, navigation, state, widgets
+from ui.labels import (
+    COURSE_HELP,
+    DATE_INPUT_FORMAT,
+    course_words,
+    format_dose,
+    format_moment,
+    plain,
+    route_words,
+    treatment_words,
+)
+
+actor = state.require_login(Permission.WRITE_CLINICAL)
+engine = state.engine()
+
+NEW, EDIT = "new", "edit"
+RESULT, SAVED, ADDED = "log.result", "log.saved", "log.added"
+
+
+def key(name: str) -> str:
+    return f"log.{name}"
+
+
+DAY, TIME = key("session_day"), key("session_time")
+st.session_state.setdefault(DAY, state.local_today_date())
+
+
+def clear_form() -> None:
+    for field in forms.FORM_FIELDS:
+        st.session_state[key(field.name)] = None
+    st.session_state[TIME] = None
+
+
+def add_new_patient() -> None:
+    result = add_patient(
+        engine=engine,
+        actor=actor,
+        code=st.session_state[key("new_code")],
+        display_name=st.session_state[key("new_name")],
+        primary_clinician=st.session_state[key("new_clinician")],
+        treatment_status=st.session_state[key("new_treatment")],
+    )
+    st.session_state[ADDED] = result
+    if result.ok:
+        widgets.choose_patient(st.session_state[key("new_code")].strip())
+        for name in ("new_code", "new_name", "new_clinician"):
+            st.session_state[key(name)] = ""
+
+
+def load_session() -> None:
+    session_id = st.session_state.get(key("edit_id"))
+    st.session_state.pop(RESULT, None)
+    st.session_state.pop(SAVED, None)
+    if session_id is None:
+        return
+    loaded = forms.session_widgets(
+        session_form_values(engine=engine, actor=actor, session_id=int(session_id))
+    )
+    st.session_state[DAY], st.session_state[TIME] = loaded.day, loaded.at
+    for name, value in loaded.values.items():
+        st.session_state[key(name)] = value
+
+
+def save() -> None:
+    code = st.session_state.get(widgets.PATIENT_PARAM)
+    values = forms.session_values(
+        patient_code=code,
+        day=st.session_state.get(DAY),
+        at=st.session_state.get(TIME),
+        values={f.name: st.session_state.get(key(f.name)) for f in forms.FORM_FIELDS},
+    )
+    editing = st.session_state.get(key("mode")) == EDIT
+    session_id = st.session_state.get(key("edit_id"))
+    result: SaveResult
+    if editing and session_id is not None:
+        result = edit_session(engine=engine, actor=actor, session_id=int(session_id), values=values)
+    else:
+        result = log_session(engine=engine, actor=actor, values=values)
+    st.session_state[RESULT] = result
+    st.session_state[SAVED] = (code, editing) if result.ok else None
+    if result.ok and not editing:
+        clear_form()
+
+
+st.title("Log a session")
+st.caption(
+    "Every field of a dosing session. Blank means not recorded (a blank theme is not 0). "
+    "The same checks as the CSV import apply when you save."
+)
+
+choices = patient_choices(engine=engine, actor=actor)
+with st.expander("Add a new patient", icon=":material/person_add:", expanded=not choices):
+    added = st.session_state.pop(ADDED, None)
+    added_problems = forms.problems_by_field(added.problems if added else [])
+    st.text_input(
+        "Patient code",
+        key=key("new_code"),
+        max_chars=64,
+        help="The clinic's own code: 1–64 letters, digits, '-', '_' or '.' (case-sensitive).",
+    )
+    widgets.field_problems(added_problems, "patient_id")
+    st.text_input("Display name", key=key("new_name"))
+    widgets.field_problems(added_problems, "display_name")
+    st.text_input("Primary clinician", key=key("new_clinician"))
+    widgets.field_problems(added_problems, "primary_clinician")
+    st.selectbox(
+        "Treatment status",
+        TREATMENT_STATUSES,
+        format_func=treatment_words,
+        key=key("new_treatment"),
+    )
+    st.button("Add patient", on_click=add_new_patient, icon=":material/person_add:")
+    if added is not None and added.ok:
+        st.success("Patient added and chosen below.", icon=":material/check:")
+
+if not choices:
+    st.info(
+        "No patients yet: add one above, or import a sessions CSV on the Records page.",
+        icon=":material/person_add:",
+    )
+    st.stop()
+
+mode = st.segmented_control(
+    "What to do",
+    [NEW, EDIT],
+    format_func=lambda mode: {NEW: "Log a new session", EDIT: "Edit a stored session"}[mode],
+    default=NEW,
+    required=True,
+    key=key("mode"),
+)
+result: SaveResult | None = st.session_state.get(RESULT)
+problems = forms.problems_by_field(result.problems if result else [])
+
+code = widgets.patient_picker(choices)
+widgets.field_problems(problems, "patient_id")
+
+if mode == EDIT:
+    stored = session_choices(engine=engine, actor=actor, patient_code=code) if code else []
+    described = {
+        s.session_id: f"{format_moment(s.session_at, with_time=s.time_recorded)} · "
+        f"{route_words(s.route)} {format_dose(s.dose_mg)}"
+        for s in stored
+    }
+    st.selectbox(
+        "Session to edit (newest first)",
+        list(described),
+        index=None,
+        format_func=lambda session_id: described.get(session_id, str(session_id)),
+        placeholder="Choose a session" if stored else "This patient has no session yet",
+        key=key("edit_id"),
+        on_change=load_session,
+    )
+    st.caption("Saving changes keeps the old values in the audit trail.")
+
+
+def number_widget(field: Field, label: str | None = None) -> None:
+    integer = field.kind is Kind.INTEGER
+    low = field.low if field.low is not None else 0
+    high = field.high if field.high is not None else 1000
+    st.number_input(
+        label or field.label.capitalize(),
+        min_value=int(low) if integer else float(low),
+        max_value=int(high) if integer else float(high),
+        step=1 if integer else 1.0,
+        value=None,
+        format="%d" if integer else "%g",
+        placeholder="not recorded",
+        key=key(field.name),
+    )
+    widgets.field_problems(problems, field.name)
+
+
+st.subheader("Session", anchor=False)
+row = st.columns(5)
+with row[0]:
+    st.date_input("Session date", value=None, format=DATE_INPUT_FORMAT, key=DAY)
+    widgets.field_problems(problems, "session_date")
+with row[1]:
+    st.time_input("Time (optional)", value=None, step=300, key=TIME)
+with row[2]:
+    st.selectbox(
+        "Route",
+        ROUTES,
+        index=None,
+        format_func=route_words,
+        placeholder="Choose the route",
+        key=key("route"),
+    )
+    widgets.field_problems(problems, "route")
+with row[3]:
+    number_widget(FIELDS_BY_NAME["dose_mg"], "Dose (mg)")
+    st.caption("Esketamine nasal: 28, 56 or 84 mg.")
+with row[4]:
+    number_widget(FIELDS_BY_NAME["weight_kg"], "Weight (kg, optional)")
+
+st.subheader("Themes during the session", anchor=False)
+st.caption(
+    "Intensity 0–10; leave blank when not assessed. The course is asked once the "
+    "intensity is above 0."
+)
+for theme in THEMES:
+    left, right = st.columns([1, 3])
+    with left:
+        number_widget(FIELDS_BY_NAME[theme])
+    with right:
+        intensity = st.session_state.get(key(theme))
+        if isinstance(intensity, int) and intensity > 0:
+            st.segmented_control(
+                f"How did {FIELDS_BY_NAME[theme].label} end?",
+                COURSES,
+                format_func=course_words,
+                key=key(f"{theme}_course"),
+                help=COURSE_HELP,
+            )
+        widgets.field_problems(problems, f"{theme}_course")
+
+st.subheader("Measures", anchor=False)
+measures = st.columns(4)
+with measures[0]:
+    number_widget(FIELDS_BY_NAME["dissociation_cadss"], "CADSS total")
+with measures[1]:
+    number_widget(FIELDS_BY_NAME["observation_min"], "Observation (minutes)")
+with measures[2]:
+    number_widget(FIELDS_BY_NAME["phq9"], "PHQ-9 total")
+with measures[3]:
+    number_widget(FIELDS_BY_NAME["phq9_item9"], "PHQ-9 item 9")
+st.markdown("**Blood pressure (mmHg)**")
+for when in ("pre", "40", "end"):
+    systolic, diastolic = st.columns(2)
+    with systolic:
+        number_widget(FIELDS_BY_NAME[f"bp_{when}_sys"])
+    with diastolic:
+        number_widget(FIELDS_BY_NAME[f"bp_{when}_dia"])
+
+st.subheader("After the session", anchor=False)
+st.text_input(
+    "The patient's small commitment",
+    key=key("commitment"),
+    placeholder="The one small action the patient chose (journaling, a conversation …)",
+)
+widgets.field_problems(problems, "commitment")
+st.text_area("Clinician note", key=key("note"))
+widgets.field_problems(problems, "note")
+
+editing = mode == EDIT
+with st.container(horizontal=True):
+    st.button(
+        "Save changes" if editing else "Save session",
+        type="primary",
+        icon=":material/save:",
+        on_click=save,
+        disabled=editing and st.session_state.get(key("edit_id")) is None,
+        key=key("save"),
+    )
+    st.button("Clear the form", on_click=clear_form, key=key("clear"))
+
+if result is not None and not result.ok:
+    count = len(result.problems)
+    st.error(
+        f"Not saved: {count} problem{'s' if count != 1 else ''}; each is shown under its field.",
+        icon=":material/error:",
+    )
+    widgets.field_problems(problems, None)
+
+saved = st.session_state.get(SAVED)
+if saved:
+    saved_code, was_edit = saved
+    st.success(
+        f"{'Changes saved' if was_edit else 'Session saved'} for {plain(saved_code)}.",
+        icon=":material/check:",
+    )
+    now_review = patient_status(
+        engine=engine,
+        actor=actor,
+        patient_code=saved_code,
+        as_of=state.local_today_date(),
+        config=state.rules(),
+    )
+    widgets.status_summary(now_review, title=f"{saved_code}: status now")
+    st.page_link(
+        navigation.PATIENT_REPORT.path,
+        label="Open the patient's report",
+        icon=":material/clinical_notes:",
+        query_params={"patient": saved_code},
+    )

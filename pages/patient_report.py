@@ -1,0 +1,270 @@
+"""Patient report: status, every flag with its evidence, recommendations, charts and history."""
+
+from collections.abc import Callable
+from datetime import date
+
+import streamlit as st
+
+from redflags.engine import Finding, PatientReview
+from services.access import Permission
+from services.exports import ExportKind, ExportRequest, build_export, file_name
+from services.patients import patient_choices
+from services.report import UnknownPatient, patient_report
+from services.report_view import (
+    decision_table,
+    evidence_frame,
+    latest_commitment,
+    session_markers,
+    session_table,
+)
+from ui import charts, navigation, state, widgets
+from ui.labels import (
+    DATE_INPUT_FORMAT,
+    STALE_MARK,
+    days_text,
+    decision_words,
+    flag_words,
+    format_date,
+    format_dose,
+    format_moment,
+    plain,
+    recommendation_words,
+    route_words,
+    treatment_words,
+)
+
+actor = state.require_login()
+st.title("Patient report")
+
+engine, config = state.engine(), state.rules()
+choices = patient_choices(engine=engine, actor=actor)
+if not choices:
+    st.info(
+        "No patients yet. Import a sessions CSV on the Records page, or add a patient on "
+        "Log a session.",
+        icon=":material/person_add:",
+    )
+    st.stop()
+
+top = st.columns([3, 1])
+with top[0]:
+    code = widgets.patient_picker(choices)
+with top[1]:
+    as_of: date = st.date_input(
+        "As of",
+        value=state.local_today_date(),
+        format=DATE_INPUT_FORMAT,
+        key="as_of",
+        bind="query-params",
+    )
+if code is None:
+    st.info("Choose a patient above, or open one from the weekly review.", icon=":material/search:")
+    st.stop()
+
+try:
+    report = patient_report(
+        engine=engine,
+        actor=actor,
+        patient_code=code,
+        as_of=as_of,
+        config=config,
+        audit_view=state.first_view("report", code),
+    )
+except UnknownPatient:
+    st.error(f"No patient has the code {plain(code)}. Choose another patient.")
+    st.stop()
+
+review: PatientReview = report.review
+patient = report.patient
+
+# ---------------------------------------------------------------- at the top
+st.header(f"{plain(patient.code)} · {plain(patient.display_name)}", anchor=False)
+with st.container(horizontal=True, vertical_alignment="center"):
+    widgets.status_badge(review.status.value)
+    if review.stale:
+        st.badge(f"{STALE_MARK} Stale: overdue for review", color="gray")
+    st.caption(
+        f"{plain(patient.primary_clinician) or 'No primary clinician'} · "
+        f"treatment {treatment_words(patient.treatment_status).lower()} · "
+        f"as of {format_date(as_of)}"
+    )
+facts = st.columns([3, 2, 3, 3, 4])
+facts[0].metric("Current route", route_words(review.route) or "none")
+facts[1].metric("Current dose", format_dose(review.dose_mg) or "none")
+latest = review.latest_session
+facts[2].metric(
+    "Latest session",
+    format_date(latest) if latest else "none",
+    help=(f"{days_text((as_of - latest.date()).days)} before the as-of date" if latest else None),
+)
+phq = (
+    f"{review.phq9_baseline} → {review.phq9_latest}"
+    if review.phq9_baseline is not None and review.phq9_latest is not None
+    else "not recorded"
+)
+facts[3].metric(
+    "PHQ-9 baseline → latest",
+    phq,
+    delta=None if review.phq9_change is None else f"{review.phq9_change:+.0%}",
+    delta_color="inverse",
+)
+commitment = latest_commitment(report.sessions)
+with facts[4]:
+    st.caption("Chosen small commitment")
+    if commitment:
+        st.markdown(f"“{plain(commitment.text)}”")
+        st.caption(f"after the session of {commitment.session}")
+    else:
+        st.markdown("none recorded")
+
+if report.sessions.empty:
+    st.info(
+        f"No session is recorded for this patient on or before {format_date(as_of)}. "
+        "Log their first session on Log a session, or import a sessions CSV on Records.",
+        icon=":material/event_busy:",
+    )
+    if actor.can(Permission.WRITE_CLINICAL):
+        st.page_link(
+            navigation.LOG_SESSION.path,
+            label="Log a session for this patient",
+            icon=":material/edit_note:",
+            query_params={"patient": code},
+        )
+    st.stop()
+
+# ---------------------------------------------------------------- recommendations
+st.subheader("What to discuss", anchor=False)
+st.caption("Options for the care team to weigh with the patient, each with its reason.")
+boxes = {"review_safety": st.error, "continue": st.success}
+for item in review.recommendations:
+    box = boxes.get(item.code, st.warning)
+    box(f"**{recommendation_words(item.code)}.** {plain(item.reason)}", icon=":material/lightbulb:")
+
+if actor.can(Permission.WRITE_CLINICAL):
+    with st.container(horizontal=True):
+        st.page_link(
+            navigation.DECISION.path,
+            label="Record a care-team decision",
+            icon=":material/groups:",
+            query_params={"patient": code},
+        )
+        st.page_link(
+            navigation.LOG_SESSION.path,
+            label="Log a session",
+            icon=":material/edit_note:",
+            query_params={"patient": code},
+        )
+
+
+# ---------------------------------------------------------------- findings
+def show_finding(finding: Finding) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{flag_words(finding.code)}** — {plain(finding.sentence)}")
+        if finding.addressed and finding.addressed_by_decided_at is not None:
+            st.markdown(
+                f":material/task_alt: Addressed by the decision "
+                f"**{decision_words(finding.addressed_by_decision)}** of "
+                f"{format_moment(finding.addressed_by_decided_at)}."
+            )
+        st.caption(f"Threshold: {plain(finding.threshold)}")
+        evidence = evidence_frame(finding)
+        if not evidence.empty:
+            st.dataframe(evidence, hide_index=True, width="content")
+
+
+groups = (
+    ("Safety flags", review.safety_flags, "Urgent: same-day review before the next dose."),
+    ("Red flags", review.red_flags, "Therapeutic red flags in the recent sessions."),
+    ("Watch signals", review.watch, "Amber: note for the next session."),
+    ("Green lights", review.green_lights, "What is going well."),
+    ("Addressed flags", review.addressed, "Flags a care-team decision has addressed."),
+)
+st.subheader("Flags and green lights, with their evidence", anchor=False)
+if not any(found for _, found, _ in groups):
+    st.success("No flag and no green light in the recent sessions.", icon=":material/check:")
+for title, found, meaning in groups:
+    if not found:
+        continue
+    st.markdown(f"#### {title} ({len(found)})")
+    st.caption(meaning)
+    for finding in found:
+        show_finding(finding)
+
+# ---------------------------------------------------------------- charts
+st.subheader("Over time", anchor=False)
+st.caption("Dashed purple lines mark care-team decisions.")
+sessions, decisions = report.sessions, report.decisions
+markers = session_markers(sessions, config)
+st.plotly_chart(charts.theme_figure(sessions, markers, decisions, config), key="report.themes")
+baseline = None if review.phq9_baseline is None else float(review.phq9_baseline)
+st.plotly_chart(charts.phq9_figure(sessions, baseline, decisions, config), key="report.phq9")
+st.plotly_chart(charts.bp_figure(sessions, decisions, config), key="report.bp")
+st.plotly_chart(charts.dose_figure(sessions, decisions), key="report.dose")
+
+# ---------------------------------------------------------------- history
+st.subheader(f"Sessions ({len(sessions)})", anchor=False)
+st.dataframe(
+    session_table(sessions),
+    hide_index=True,
+    column_config={
+        "session": st.column_config.TextColumn("Session", pinned=True),
+        "route": "Route",
+        "dose": "Dose",
+        "panic": "Panic",
+        "despair": "Despair",
+        "vulnerability": "Vulnerability",
+        "death_imagery": "Death imagery",
+        "shame": "Shame",
+        "grief": "Grief",
+        "cadss": "CADSS",
+        "bp_pre": "BP before",
+        "bp_40": "BP 40 min",
+        "bp_end": "BP discharge",
+        "observation_min": "Observed (min)",
+        "phq9": "PHQ-9",
+        "phq9_item9": "Item 9",
+        "commitment": st.column_config.TextColumn("Small commitment", width="medium"),
+        "note": st.column_config.TextColumn("Clinician note", width="large"),
+    },
+)
+
+st.subheader(f"Care-team decisions ({len(decisions)})", anchor=False)
+if decisions.empty:
+    st.caption("No decision recorded yet.")
+else:
+    st.dataframe(
+        decision_table(decisions),
+        hide_index=True,
+        column_config={
+            "decided": "Decided",
+            "decision": "Decision",
+            "route": "Route",
+            "dose": "Dose",
+            "participants": "Who took part",
+            "patient_view": st.column_config.TextColumn("Patient's view", width="large"),
+            "rationale": st.column_config.TextColumn("Rationale", width="large"),
+            "flags_considered": "Flags considered",
+            "recorded_by": "Recorded by",
+        },
+    )
+
+
+# ---------------------------------------------------------------- downloads
+def builder(request: ExportRequest) -> Callable[[], bytes]:
+    return lambda: build_export(engine=engine, actor=actor, request=request, config=config).data
+
+
+if actor.can(Permission.EXPORT_RECORDS):
+    today = state.local_today_date()
+    with st.container(horizontal=True):
+        for what, label in (
+            (ExportKind.SESSIONS, "Download this patient's sessions (CSV)"),
+            (ExportKind.DECISIONS, "Download this patient's decisions (CSV)"),
+        ):
+            request = ExportRequest(what=what, patient=code, as_of=as_of)
+            widgets.csv_download(
+                label,
+                builder(request),
+                file_name=file_name(request, today),
+                key=f"report.download.{what.value}",
+            )

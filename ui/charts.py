@@ -1,0 +1,271 @@
+"""Plotly figures of the patient report: plain functions over DataFrames, thresholds from config.
+
+Every time axis carries the care team's decisions as dashed vertical lines
+with the decision's name, so a change in the curves can be read against
+what was decided. No threshold is written here: each comes from the rules
+configuration in force.
+
+Each figure is built in one go from plain trace and shape dictionaries:
+plotly's ``add_hline``/``add_shape`` revalidate the whole layout on every call,
+which made a report page take most of a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from redflags.config import RulesConfig
+from redflags.fields import BP_READINGS, FIELDS_BY_NAME, THEMES
+from ui.labels import decision_words, format_date, route_words
+
+#: Colour-blind-safe palette (Okabe–Ito), one colour per theme.
+THEME_COLOURS: dict[str, str] = {
+    "panic": "#D55E00",
+    "despair": "#0072B2",
+    "vulnerability": "#CC79A7",
+    "death_imagery": "#000000",
+    "shame": "#E69F00",
+    "grief": "#009E73",
+}
+READING_COLOURS: dict[str, str] = {"pre": "#0072B2", "40": "#D55E00", "end": "#009E73"}
+READING_WORDS: dict[str, str] = {"pre": "before dosing", "40": "at 40 min", "end": "at discharge"}
+HARD_COLOUR, GREEN_COLOUR, DECISION_COLOUR = "#B2182B", "#1B7837", "#6A3D9A"
+THRESHOLD_COLOUR = "#B2182B"
+CHART_HEIGHT = 360
+#: The ``name`` given to the shapes a figure draws, so tests and readers can tell them apart.
+DECISION_SHAPE, THRESHOLD_SHAPE = "decision", "threshold"
+
+Plain = dict[str, Any]
+
+
+def _values(series: pd.Series) -> list[Any]:
+    """A column as a JSON-friendly list (None for blank)."""
+    numbers = pd.to_numeric(series, errors="coerce")
+    return [None if pd.isna(v) else float(v) for v in numbers]
+
+
+def _times(series: pd.Series) -> list[Any]:
+    return [pd.Timestamp(v).to_pydatetime() for v in series]
+
+
+@dataclass
+class _Chart:
+    """The parts of one figure, gathered before plotly validates them once."""
+
+    title: str
+    y_title: str
+    traces: list[Plain] = field(default_factory=list)
+    shapes: list[Plain] = field(default_factory=list)
+    annotations: list[Plain] = field(default_factory=list)
+    y_range: list[float] | None = None
+
+    def threshold(self, y: float, text: str, dash: str = "dot") -> None:
+        """A horizontal threshold line across the plot, labelled at its left end."""
+        self.shapes.append(
+            {
+                "type": "line",
+                "name": THRESHOLD_SHAPE,
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": y,
+                "y1": y,
+                "line": {"color": THRESHOLD_COLOUR, "dash": dash, "width": 1},
+            }
+        )
+        self.annotations.append(
+            {
+                "xref": "paper",
+                "x": 0,
+                "yref": "y",
+                "y": y,
+                "text": text,
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "font": {"color": THRESHOLD_COLOUR, "size": 11},
+            }
+        )
+
+    def decisions(self, decisions: pd.DataFrame) -> None:
+        """A dashed vertical line and a label at each decision's time."""
+        if decisions.empty:
+            return
+        for row in decisions.sort_values("decided_at").to_dict("records"):
+            at = pd.Timestamp(row["decided_at"]).to_pydatetime()
+            self.shapes.append(
+                {
+                    "type": "line",
+                    "name": DECISION_SHAPE,
+                    "xref": "x",
+                    "x0": at,
+                    "x1": at,
+                    "yref": "paper",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": DECISION_COLOUR, "dash": "dash", "width": 1.5},
+                }
+            )
+            self.annotations.append(
+                {
+                    "xref": "x",
+                    "x": at,
+                    "yref": "paper",
+                    "y": 1,
+                    "text": f"{decision_words(str(row['decision']))} ({format_date(at)})",
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "font": {"color": DECISION_COLOUR, "size": 11},
+                }
+            )
+
+    def figure(self) -> go.Figure:
+        yaxis: Plain = {"title": {"text": self.y_title}}
+        if self.y_range is not None:
+            yaxis["range"] = self.y_range
+        else:
+            yaxis["rangemode"] = "tozero"
+        return go.Figure(
+            data=self.traces,
+            layout={
+                "title": {"text": self.title, "x": 0},
+                "height": CHART_HEIGHT,
+                "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+                "legend": {"orientation": "v", "x": 1.01, "y": 1},
+                "hovermode": "closest",
+                "xaxis": {"tickformat": "%-d %b %Y"},
+                "yaxis": yaxis,
+                "shapes": self.shapes,
+                "annotations": self.annotations,
+            },
+        )
+
+
+def _line(x: list[Any], y: list[Any], name: str, **style: Any) -> Plain:
+    return {"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "name": name, **style}
+
+
+def theme_figure(
+    sessions: pd.DataFrame, markers: pd.DataFrame, decisions: pd.DataFrame, config: RulesConfig
+) -> go.Figure:
+    """Theme intensities per session; hard sessions (✕) and green-light sessions (★) marked.
+
+    ``markers`` is :func:`services.report_view.session_markers` of the same sessions.
+    """
+    t = config.theme
+    chart = _Chart("Themes per session (0–10)", "intensity", y_range=[-0.5, 10.5])
+    x = _times(sessions["session_at"])
+    for theme in THEMES:
+        chart.traces.append(
+            _line(
+                x,
+                _values(sessions[theme]),
+                FIELDS_BY_NAME[theme].label,
+                line={"color": THEME_COLOURS[theme]},
+                connectgaps=False,
+            )
+        )
+    for kind, symbol, colour, name in (
+        ("hard", "x", HARD_COLOUR, f"hard session (≥ {t.hard}, not reflected or contained)"),
+        ("green", "star", GREEN_COLOUR, f"green-light session (≥ {t.green})"),
+    ):
+        mine = markers.loc[markers["kind"] == kind] if not markers.empty else markers
+        chart.traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": name,
+                "x": _times(mine["session_at"]) if not mine.empty else [],
+                "y": _values(mine["intensity"]) if not mine.empty else [],
+                "hovertext": mine["theme"].tolist() if not mine.empty else [],
+                "marker": {"symbol": symbol, "size": 15, "color": colour, "line": {"width": 1}},
+            }
+        )
+    chart.threshold(t.hard, f"hard ≥ {t.hard}")
+    chart.decisions(decisions)
+    return chart.figure()
+
+
+def phq9_response_line(baseline: float | None, config: RulesConfig) -> float | None:
+    """The PHQ-9 at or below which the change from baseline is a response (rules.md §7)."""
+    if baseline is None or baseline <= 0:
+        return None
+    return baseline * (1 + config.outcome.response)
+
+
+def phq9_figure(
+    sessions: pd.DataFrame,
+    baseline: float | None,
+    decisions: pd.DataFrame,
+    config: RulesConfig,
+) -> go.Figure:
+    """PHQ-9 per session with the response line (from the baseline) and the remission line."""
+    scored = sessions.loc[sessions["phq9"].notna()]
+    chart = _Chart("PHQ-9 (0–27)", "PHQ-9 total", y_range=[0, 27.5])
+    chart.traces.append(
+        _line(
+            _times(scored["session_at"]),
+            _values(scored["phq9"]),
+            "PHQ-9",
+            line={"color": "#0072B2"},
+        )
+    )
+    o = config.outcome
+    response = phq9_response_line(baseline, config)
+    if response is not None and baseline is not None:
+        chart.threshold(
+            response,
+            f"response ≤ {response:g} (baseline {baseline:g}, change {o.response:+.2f})",
+            dash="dash",
+        )
+    chart.threshold(o.remission, f"remission ≤ {o.remission}")
+    chart.decisions(decisions)
+    return chart.figure()
+
+
+def bp_figure(sessions: pd.DataFrame, decisions: pd.DataFrame, config: RulesConfig) -> go.Figure:
+    """Blood pressure before dosing, at 40 minutes and at discharge, against the thresholds."""
+    s = config.safety
+    chart = _Chart(
+        f"Blood pressure, mmHg (a rise of ≥ {s.rise_sys}/{s.rise_dia} after dosing is flagged)",
+        "mmHg",
+    )
+    x = _times(sessions["session_at"])
+    for when, (sys_col, dia_col) in BP_READINGS.items():
+        for column, part, dash in ((sys_col, "systolic", "solid"), (dia_col, "diastolic", "dot")):
+            chart.traces.append(
+                _line(
+                    x,
+                    _values(sessions[column]),
+                    f"{part} {READING_WORDS[when]}",
+                    line={"color": READING_COLOURS[when], "dash": dash},
+                    connectgaps=False,
+                )
+            )
+    chart.threshold(s.pre_sys, f"before dosing: systolic > {s.pre_sys}")
+    chart.threshold(s.pre_dia, f"before dosing: diastolic > {s.pre_dia}")
+    chart.threshold(s.post_sys, f"after dosing: systolic ≥ {s.post_sys}", dash="dash")
+    chart.threshold(s.post_dia, f"after dosing: diastolic ≥ {s.post_dia}", dash="dash")
+    chart.decisions(decisions)
+    return chart.figure()
+
+
+def dose_figure(sessions: pd.DataFrame, decisions: pd.DataFrame) -> go.Figure:
+    """The dose given at each session, one series per route."""
+    chart = _Chart("Dose and route", "dose (mg)")
+    for route, given in sessions.groupby("route", sort=True):
+        chart.traces.append(
+            _line(
+                _times(given["session_at"]),
+                _values(given["dose_mg"]),
+                route_words(str(route)),
+                line={"shape": "hv"},
+            )
+        )
+    chart.decisions(decisions)
+    return chart.figure()

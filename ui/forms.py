@@ -1,0 +1,171 @@
+"""Between the pages' widgets and the services' text mappings (the CSV's own formats).
+
+The session and decision forms hand the services the same text a CSV row
+would hold, so that the importer's validators judge both alike. Nothing here
+imports Streamlit: the conversions are plain, typed and tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from redflags.codes import DecisionKind
+from redflags.csv_format import format_number
+from redflags.fields import SESSION_FIELDS, THEMES, Field, Kind
+from redflags.validation import Problem
+
+#: The session fields the form lays out as value widgets (patient and date have their own).
+FORM_FIELDS: tuple[Field, ...] = tuple(
+    f for f in SESSION_FIELDS if f.name not in ("patient_id", "session_date")
+)
+COURSE_FIELDS: frozenset[str] = frozenset(f"{theme}_course" for theme in THEMES)
+WidgetValue = int | float | str | None
+
+
+def iso_moment(day: date | None, at: time | None) -> str:
+    """A date (and time, when given) as the ISO 8601 text of a CSV cell; "" for no date."""
+    if day is None:
+        return ""
+    if at is None:
+        return day.isoformat()
+    return datetime.combine(day, at.replace(second=0, microsecond=0)).isoformat(timespec="minutes")
+
+
+def _cell(value: WidgetValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return format_number(value)
+    return str(value)
+
+
+def _intensity_above_zero(value: WidgetValue) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def session_values(
+    *,
+    patient_code: str | None,
+    day: date | None,
+    at: time | None,
+    values: Mapping[str, WidgetValue],
+) -> dict[str, str]:
+    """The form's widget values as the sessions CSV's text cells (rules.md §1 names).
+
+    A theme's course is asked only for an intensity above 0; a course left
+    behind by an intensity since set to 0 or blank is dropped, not sent.
+    """
+    out = {"patient_id": patient_code or "", "session_date": iso_moment(day, at)}
+    for field in FORM_FIELDS:
+        value = values.get(field.name)
+        if field.name in COURSE_FIELDS:
+            theme = field.name.removesuffix("_course")
+            value = value if _intensity_above_zero(values.get(theme)) else None
+        out[field.name] = _cell(value)
+    return out
+
+
+@dataclass(frozen=True)
+class SessionWidgets:
+    """A stored session (as text) turned back into widget values, to edit it."""
+
+    day: date | None
+    at: time | None
+    values: dict[str, WidgetValue]
+
+
+def session_widgets(text: Mapping[str, str]) -> SessionWidgets:
+    """The inverse of :func:`session_values`, for loading a stored session into the form."""
+    moment = text.get("session_date", "")
+    day: date | None = None
+    at: time | None = None
+    if moment:
+        parsed = datetime.fromisoformat(moment)
+        day = parsed.date()
+        at = parsed.time() if "T" in moment or " " in moment else None
+    values: dict[str, WidgetValue] = {}
+    for field in FORM_FIELDS:
+        cell = text.get(field.name, "")
+        if cell == "":
+            values[field.name] = None
+        elif field.kind is Kind.INTEGER:
+            values[field.name] = int(float(cell))
+        elif field.kind is Kind.NUMBER:
+            values[field.name] = float(cell)
+        else:
+            values[field.name] = cell
+    return SessionWidgets(day=day, at=at, values=values)
+
+
+def problems_by_field(problems: Iterable[Problem]) -> dict[str | None, list[str]]:
+    """Messages grouped by the field they belong to (None: the form as a whole)."""
+    grouped: dict[str | None, list[str]] = {}
+    for problem in problems:
+        grouped.setdefault(problem.column, []).append(problem.message)
+    return grouped
+
+
+# ---------------------------------------------------------------- decisions
+
+#: Decisions that change the treatment, and the field that says to what.
+DECISION_TARGETS: dict[str, tuple[str, str]] = {
+    DecisionKind.ADJUST_DOSE: ("dose_from_mg", "dose_to_mg"),
+    DecisionKind.SWITCH_ROUTE: ("route_from", "route_to"),
+}
+
+
+def decision_values(
+    *,
+    patient_code: str | None,
+    day: date | None,
+    at: time | None,
+    decision: str | None,
+    route_from: str | None = None,
+    route_to: str | None = None,
+    dose_from: float | None = None,
+    dose_to: float | None = None,
+    participants: str = "",
+    patient_view: str = "",
+    rationale: str = "",
+    flags_considered: Sequence[str] = (),
+) -> dict[str, str]:
+    """The decision form's values as the decisions CSV's text cells.
+
+    Route and dose fields are sent only for the decision they belong to
+    (switch route, adjust dose), so a value left in a hidden field never
+    becomes part of another kind of decision.
+    """
+    kind = decision or ""
+    routes = kind == DecisionKind.SWITCH_ROUTE
+    doses = kind == DecisionKind.ADJUST_DOSE
+    return {
+        "patient_id": patient_code or "",
+        "decided_at": iso_moment(day, at) if at is not None else (day.isoformat() if day else ""),
+        "decision": kind,
+        "route_from": (route_from or "") if routes else "",
+        "route_to": (route_to or "") if routes else "",
+        "dose_from_mg": _cell(dose_from) if doses else "",
+        "dose_to_mg": _cell(dose_to) if doses else "",
+        "participants": participants,
+        "patient_view": patient_view,
+        "rationale": rationale,
+        "flags_considered": ";".join(flags_considered),
+    }
+
+
+def decision_form_problems(values: Mapping[str, str]) -> list[Problem]:
+    """What the form needs beyond the CSV's validation: a switch or an adjustment says to what."""
+    targets = DECISION_TARGETS.get(values.get("decision", ""))
+    if targets is None:
+        return []
+    before, after = targets
+    what = "route" if before == "route_from" else "dose"
+    if not values.get(after, "").strip():
+        return [Problem(f"give the new {what}", None, after)]
+    if values.get(before, "").strip() == values[after].strip():
+        return [Problem(f"the new {what} is the same as the current one", None, after)]
+    return []

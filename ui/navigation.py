@@ -1,0 +1,98 @@
+"""Which pages each role sees, as plain data (dashboard.py turns it into st.navigation).
+
+A page a role may not use is left out of the navigation, so it cannot be
+reached by URL either; each page also checks the permission itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.access import Actor, Permission
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the dashboard and the permission it needs."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    permission: Permission
+    default: bool = False
+
+
+REVIEW, CLINICAL, RECORDS, ADMINISTRATION = (
+    "Review",
+    "Clinical work",
+    "Records and rules",
+    "Administration",
+)
+
+WEEKLY_REVIEW = PageSpec(
+    "pages/weekly_review.py",
+    "Weekly review",
+    ":material/patient_list:",
+    REVIEW,
+    Permission.VIEW_PATIENTS,
+    default=True,
+)
+PATIENT_REPORT = PageSpec(
+    "pages/patient_report.py",
+    "Patient report",
+    ":material/clinical_notes:",
+    REVIEW,
+    Permission.VIEW_PATIENTS,
+)
+LOG_SESSION = PageSpec(
+    "pages/log_session.py",
+    "Log a session",
+    ":material/edit_note:",
+    CLINICAL,
+    Permission.WRITE_CLINICAL,
+)
+DECISION = PageSpec(
+    "pages/decision.py",
+    "Care-team decision",
+    ":material/groups:",
+    CLINICAL,
+    Permission.WRITE_CLINICAL,
+)
+RECORDS_PAGE = PageSpec(
+    "pages/records.py",
+    "Records",
+    ":material/import_export:",
+    RECORDS,
+    Permission.EXPORT_RECORDS,
+)
+RULES = PageSpec(
+    "pages/rules.py",
+    "Rules in force",
+    ":material/rule:",
+    RECORDS,
+    Permission.VIEW_PATIENTS,
+)
+
+PAGES: tuple[PageSpec, ...] = (
+    WEEKLY_REVIEW,
+    PATIENT_REPORT,
+    LOG_SESSION,
+    DECISION,
+    RECORDS_PAGE,
+    RULES,
+)
+
+#: Admin-only pages, shown in the "Administration" section to roles that hold their
+#: permission (admins). Issue 6 adds pages/audit_log.py (Permission.VIEW_AUDIT) and
+#: pages/users.py (Permission.MANAGE_USERS) here, with section=ADMINISTRATION.
+ADMIN_PAGES: tuple[PageSpec, ...] = ()
+
+
+def visible_pages(actor: Actor) -> dict[str, list[PageSpec]]:
+    """The pages ``actor`` may open, by section, in menu order; empty sections left out."""
+    sections: dict[str, list[PageSpec]] = {}
+    for page in (*PAGES, *ADMIN_PAGES):
+        if actor.can(page.permission):
+            sections.setdefault(page.section, []).append(page)
+    return sections

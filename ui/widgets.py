@@ -1,0 +1,122 @@
+"""Small Streamlit pieces the pages share: status badges, patient pickers, field problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import streamlit as st
+
+from redflags.engine import PatientReview
+from services.patients import PatientChoice
+from ui.labels import (
+    STATUS_LOOK,
+    decision_words,
+    flag_words,
+    format_moment,
+    plain,
+    recommendation_words,
+)
+
+#: The query parameter (and widget key) that names the patient a page is about.
+PATIENT_PARAM = "patient"
+#: The patient last chosen on any page, so that moving between pages keeps them.
+CURRENT_PATIENT = "current_patient"
+
+
+def status_badge(status: str) -> None:
+    """The status as a coloured badge with an icon and a word (never colour alone)."""
+    look = STATUS_LOOK[status]
+    st.badge(look.word, icon=look.icon, color=look.colour)
+
+
+def _sync_patient_param() -> None:
+    chosen = st.session_state.get(PATIENT_PARAM)
+    st.session_state[CURRENT_PATIENT] = chosen
+    if chosen is None:
+        st.query_params.pop(PATIENT_PARAM, None)
+    else:
+        st.query_params[PATIENT_PARAM] = str(chosen)
+
+
+def choose_patient(code: str) -> None:
+    """Make ``code`` the chosen patient (call before the picker is drawn, e.g. in a callback)."""
+    st.session_state[PATIENT_PARAM] = code
+    st.session_state[CURRENT_PATIENT] = code
+    st.query_params[PATIENT_PARAM] = code
+
+
+def patient_picker(
+    choices: Sequence[PatientChoice], *, label: str = "Patient", help: str | None = None
+) -> str | None:
+    """A patient selectbox kept in step with ``?patient=CODE`` (links and reloads keep it).
+
+    Without the parameter (the menu was used), the patient last chosen on any
+    page is chosen again.
+
+    Synced by hand rather than with ``bind="query-params"``: a bound selectbox
+    writes its *label* to the URL, and the label holds the patient's name.
+    """
+    labels = {c.code: c.label for c in choices}
+    wanted = st.query_params.get(PATIENT_PARAM) or st.session_state.get(CURRENT_PATIENT)
+    if wanted in labels and st.session_state.get(PATIENT_PARAM) != wanted:
+        st.session_state[PATIENT_PARAM] = wanted
+    chosen = st.selectbox(
+        label,
+        list(labels),
+        index=None,
+        format_func=lambda code: labels.get(code, code),
+        placeholder="Choose a patient (type to search)",
+        key=PATIENT_PARAM,
+        on_change=_sync_patient_param,
+        help=help,
+    )
+    if chosen is not None:
+        st.session_state[CURRENT_PATIENT] = chosen
+        if st.query_params.get(PATIENT_PARAM) != chosen:
+            st.query_params[PATIENT_PARAM] = str(chosen)
+    return None if chosen is None else str(chosen)
+
+
+def field_problems(grouped: Mapping[str | None, list[str]], field: str | None) -> None:
+    """The validators' messages for one field, right under it."""
+    for message in grouped.get(field, []):
+        st.error(plain(message), icon=":material/error:")
+
+
+def csv_download(
+    label: str, build: Callable[[], bytes], *, file_name: str, key: str, disabled: bool = False
+) -> None:
+    """A download button that builds (and audits) its CSV only when clicked."""
+    st.download_button(
+        label,
+        data=build,
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+        disabled=disabled,
+    )
+
+
+def status_summary(review: PatientReview, *, title: str) -> None:
+    """A patient's status in a box: badge, open and addressed flags, what to discuss."""
+    with st.container(border=True):
+        st.markdown(f"**{plain(title)}**")
+        status_badge(review.status.value)
+        open_flags = (*review.safety_flags, *review.red_flags, *review.watch)
+        if open_flags:
+            st.markdown("Open flags: " + "; ".join(plain(flag_words(f.code)) for f in open_flags))
+        else:
+            st.markdown("No open flag.")
+        for finding in review.addressed:
+            st.markdown(
+                f":material/task_alt: {plain(flag_words(finding.code))}: addressed by "
+                f"{decision_words(finding.addressed_by_decision)} of "
+                f"{format_moment(finding.addressed_by_decided_at)}"
+            )
+        if review.recommendations:
+            first = review.recommendations[0]
+            st.markdown(
+                f"To discuss: **{recommendation_words(first.code)}** — {plain(first.reason)}"
+            )
