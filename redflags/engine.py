@@ -203,7 +203,7 @@ def evaluate(
                 )
             ),
             "latest_session": pd.Series(latest, dtype="datetime64[ns]"),
-            "route": sessions.per_patient(sessions.route, None),
+            "route": pd.Series(sessions.per_patient(sessions.route, None), dtype="str"),
             "dose_mg": sessions.per_patient(sessions.values["dose_mg"], np.nan),
             "stale": np.asarray(stale, dtype=bool),
             "phq9_baseline": pd.array(np.where(scored, phq.baseline, np.nan)).astype("Int64"),

@@ -41,6 +41,7 @@ from redflags.signals import (
     safety_signals,
 )
 from redflags.wording import (
+    NOT_COMPUTED,
     bp_texts,
     change_texts,
     evidence_values,
@@ -325,7 +326,7 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
             {
                 "role": np.full(len(patient), "latest", dtype=object),
                 "phq9": evidence_values(phq.latest[patient]),
-                "change": change[patient].astype(object),
+                "change": _changes(change[patient]),
             },
         )
         base_text = short_dates(base_at, as_of) + ": PHQ-9 " + number_texts(phq.baseline[patient])
@@ -334,7 +335,7 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
             + ": PHQ-9 "
             + number_texts(phq.latest[patient])
             + ", change "
-            + change_texts(change[patient])
+            + np.where(np.isnan(change[patient]), NOT_COMPUTED, change_texts(change[patient]))
         )
         found.append(
             _Evidence(
@@ -346,6 +347,13 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
             )
         )
     return found
+
+
+def _changes(change: FloatArray) -> ObjectArray:
+    """PHQ-9 changes for evidence items: the fraction, or "not computed" (baseline 0)."""
+    out = change.astype(object)
+    out[np.isnan(change)] = NOT_COMPUTED
+    return np.asarray(out, dtype=object)
 
 
 def findings(

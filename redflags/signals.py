@@ -121,13 +121,9 @@ def numbers(frame: pd.DataFrame, column: str) -> FloatArray:
 
 def word_codes(frame: pd.DataFrame, column: str, words: tuple[str, ...]) -> IntArray:
     """A column of vocabulary words as indexes into ``words``; -1 for blank or unknown."""
-    codes = np.full(len(frame), -1, dtype=np.int64)
     if column not in frame.columns:
-        return codes
-    values = frame[column]
-    for index, word in enumerate(words):
-        codes[(values == word).to_numpy(dtype=bool, na_value=False)] = index
-    return codes
+        return np.full(len(frame), -1, dtype=np.int64)
+    return np.asarray(pd.Index(words).get_indexer(pd.Index(frame[column])), dtype=np.int64)
 
 
 def route_texts(frame: pd.DataFrame) -> ObjectArray:

@@ -21,6 +21,8 @@ FloatArray = npt.NDArray[np.float64]
 
 #: How a blank value is shown in evidence (rules.md §5: a missing value is "not recorded").
 NOT_RECORDED = "not recorded"
+#: How a PHQ-9 change is shown when it cannot be computed (a baseline of 0, rules.md §7).
+NOT_COMPUTED = "not computed"
 
 _DAYS = np.array([str(day) for day in range(1, 32)], dtype=object)
 _SMALL_WHOLE = np.array([str(n) for n in range(2001)], dtype=object)

@@ -28,7 +28,9 @@ def session(patient_id: str = "P1", at: datetime = START, **values: Any) -> dict
     return row
 
 
-def weekly(patient_id: str, *sessions: dict[str, Any], start: datetime = START) -> list[dict[str, Any]]:
+def weekly(
+    patient_id: str, *sessions: dict[str, Any], start: datetime = START
+) -> list[dict[str, Any]]:
     """Sessions a week apart from ``start``, oldest first; each dict holds its values."""
     return [
         session(patient_id, start + timedelta(days=7 * number), **values)

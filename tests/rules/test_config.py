@@ -144,7 +144,12 @@ def test_a_file_that_is_not_toml_is_an_error(tmp_path: Path) -> None:
         ("observation_min = 120", "observation_min = 2000", "safety.observation_min", "to 1440"),
         ("response = -0.50", "response = -1.5", "outcome.response", "at least -1.0"),
         ("remission = 4", "remission = 28", "outcome.remission", "from 0 to 27"),
-        ("esketamine_nasal = 84", "esketamine_nasal = 0", "dose.max_mg.esketamine_nasal", "above 0"),
+        (
+            "esketamine_nasal = 84",
+            "esketamine_nasal = 0",
+            "dose.max_mg.esketamine_nasal",
+            "above 0",
+        ),
     ],
 )
 def test_out_of_range_value_names_the_key_and_what_is_allowed(
@@ -211,7 +216,9 @@ def test_a_ketamine_route_may_get_a_maximum_dose(tmp_path: Path) -> None:
 
 
 def test_repeat_above_the_window_size_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RulesConfigError, match=r"window\.repeat = 4 .*at most window\.sessions = 3"):
+    with pytest.raises(
+        RulesConfigError, match=r"window\.repeat = 4 .*at most window\.sessions = 3"
+    ):
         load_rules(_write(tmp_path, _replace("repeat = 2", "repeat = 4")))
 
 
@@ -226,7 +233,9 @@ def test_response_must_not_overlap_nonresponse(tmp_path: Path) -> None:
 
 def test_lowest_esketamine_dose_must_be_an_esketamine_dose(tmp_path: Path) -> None:
     with pytest.raises(RulesConfigError, match=r"dose\.esketamine_lowest_mg = 50 .*28, 56, 84"):
-        load_rules(_write(tmp_path, _replace("esketamine_lowest_mg = 56", "esketamine_lowest_mg = 50")))
+        load_rules(
+            _write(tmp_path, _replace("esketamine_lowest_mg = 56", "esketamine_lowest_mg = 50"))
+        )
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

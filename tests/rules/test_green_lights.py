@@ -86,7 +86,12 @@ def test_green_light_evidence_is_every_qualifying_session() -> None:
 
 
 def test_fear_evidence_shows_both_themes_when_both_qualify() -> None:
-    both = {"panic": 5, "panic_course": "reflected", "death_imagery": 7, "death_imagery_course": "reflected"}
+    both = {
+        "panic": 5,
+        "panic_course": "reflected",
+        "death_imagery": 7,
+        "death_imagery_course": "reflected",
+    }
     green = finding(review(weekly("P1", both)), "fear_to_reflection")
     assert "panic 5, reflected; death imagery 7, reflected" in green["sentence"]
 

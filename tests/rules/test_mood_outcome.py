@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from tests.rules.builders import codes, finding, review, row_of, weekly, with_rules
 from redflags.engine import review_csv_frame
+from tests.rules.builders import codes, finding, review, row_of, weekly, with_rules
 
 MOOD = {"mood_response", "remission", "nonresponse"}
 LATE = date(2026, 3, 1)
@@ -100,3 +100,10 @@ def test_mood_evidence_and_sentence_show_both_scores_and_the_change() -> None:
     assert response["threshold"] == "PHQ-9 change from baseline ≤ -0.50 (at least two PHQ-9 scores)"
     assert "3 Nov 2025: PHQ-9 20, baseline" in response["sentence"]
     assert "10 Nov 2025: PHQ-9 9, change -0.55" in response["sentence"]
+
+
+def test_remission_from_a_baseline_of_zero_shows_the_change_as_not_computed() -> None:
+    result = review(scores(0, 3), as_of=LATE)
+    remission = finding(result, "remission")
+    assert remission["evidence"][1]["change"] == "not computed"
+    assert "PHQ-9 3, change not computed" in remission["sentence"]

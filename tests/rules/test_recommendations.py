@@ -51,10 +51,14 @@ def test_a_safety_flag_suggests_a_same_day_review() -> None:
 
 
 def test_a_red_flag_suggests_a_pause() -> None:
-    result = review(weekly("P1", on("ketamine_oral", 100, **DESPAIR), on("ketamine_oral", 100, **DESPAIR)))
+    result = review(
+        weekly("P1", on("ketamine_oral", 100, **DESPAIR), on("ketamine_oral", 100, **DESPAIR))
+    )
     assert recommended(result) == ("pause",)
     assert advice(result)["pause"]["based_on"] == ("unrelenting_despair",)
-    assert "see with the patient whether the treatment is right" in advice(result)["pause"]["reason"]
+    assert (
+        "see with the patient whether the treatment is right" in advice(result)["pause"]["reason"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,8 +89,12 @@ def test_adjust_dose_compares_with_the_earliest_recent_session_on_the_same_route
 
 
 def test_adjust_dose_after_nonresponse_below_the_esketamine_maximum() -> None:
-    rows = weekly("P1", on("esketamine_nasal", 56, phq9=20), *[on("esketamine_nasal", 56)] * 6,
-                  on("esketamine_nasal", 56, phq9=18))
+    rows = weekly(
+        "P1",
+        on("esketamine_nasal", 56, phq9=20),
+        *[on("esketamine_nasal", 56)] * 6,
+        on("esketamine_nasal", 56, phq9=18),
+    )
     result = review(rows, as_of=LATE)
     assert row_of(result)["watch"] == ("nonresponse",)
     assert recommended(result) == ("adjust_dose",)
@@ -97,16 +105,24 @@ def test_adjust_dose_after_nonresponse_below_the_esketamine_maximum() -> None:
 
 
 def test_no_dose_increase_at_the_esketamine_maximum() -> None:
-    rows = weekly("P1", on("esketamine_nasal", 84, phq9=20), *[on("esketamine_nasal", 84)] * 6,
-                  on("esketamine_nasal", 84, phq9=18))
+    rows = weekly(
+        "P1",
+        on("esketamine_nasal", 84, phq9=20),
+        *[on("esketamine_nasal", 84)] * 6,
+        on("esketamine_nasal", 84, phq9=18),
+    )
     result = review(rows, as_of=LATE)
     assert recommended(result) == ("continue",)
     assert advice(result)["continue"]["based_on"] == ("nonresponse",)
 
 
 def test_ketamine_routes_have_no_maximum_so_nonresponse_suggests_an_increase() -> None:
-    rows = weekly("P1", on("ketamine_iv", 90, phq9=20), *[on("ketamine_iv", 90)] * 6,
-                  on("ketamine_iv", 90, phq9=19))
+    rows = weekly(
+        "P1",
+        on("ketamine_iv", 90, phq9=20),
+        *[on("ketamine_iv", 90)] * 6,
+        on("ketamine_iv", 90, phq9=19),
+    )
     result = review(rows, as_of=LATE)
     assert recommended(result) == ("adjust_dose",)
     assert "has no configured maximum (flexible dosing)" in advice(result)["adjust_dose"]["reason"]
@@ -114,18 +130,28 @@ def test_ketamine_routes_have_no_maximum_so_nonresponse_suggests_an_increase() -
 
 def test_a_clinic_maximum_for_a_ketamine_route_is_respected() -> None:
     rules = with_rules(dose={"max_mg": {"esketamine_nasal": 84.0, "ketamine_iv": 90.0}})
-    rows = weekly("P1", on("ketamine_iv", 90, phq9=20), *[on("ketamine_iv", 90)] * 6,
-                  on("ketamine_iv", 90, phq9=19))
+    rows = weekly(
+        "P1",
+        on("ketamine_iv", 90, phq9=20),
+        *[on("ketamine_iv", 90)] * 6,
+        on("ketamine_iv", 90, phq9=19),
+    )
     assert recommended(review(rows, as_of=LATE, config=rules)) == ("continue",)
 
 
 def test_nonresponse_does_not_adjust_the_dose_beside_a_red_or_safety_flag() -> None:
     base = [on("ketamine_iv", 40, phq9=20), *[on("ketamine_iv", 40)] * 5]
-    red = review(weekly("P1", *base, on("ketamine_iv", 40, **DESPAIR),
-                        on("ketamine_iv", 40, phq9=19, **DESPAIR)), as_of=LATE)
+    red = review(
+        weekly(
+            "P1", *base, on("ketamine_iv", 40, **DESPAIR), on("ketamine_iv", 40, phq9=19, **DESPAIR)
+        ),
+        as_of=LATE,
+    )
     assert recommended(red) == ("pause",)
-    urgent = review(weekly("P1", *base, on("ketamine_iv", 40),
-                           on("ketamine_iv", 40, phq9=19, phq9_item9=1)), as_of=LATE)
+    urgent = review(
+        weekly("P1", *base, on("ketamine_iv", 40), on("ketamine_iv", 40, phq9=19, phq9_item9=1)),
+        as_of=LATE,
+    )
     assert recommended(urgent) == ("review_safety",)
 
 
@@ -155,7 +181,9 @@ def test_switch_to_esketamine_after_panic_or_vulnerability_on_iv_or_im(
 def test_switch_to_im_ketamine_after_a_red_flag_at_the_lowest_esketamine_doses(
     dose: int, switches: bool
 ) -> None:
-    rows = weekly("P1", on("esketamine_nasal", dose, **DESPAIR), on("esketamine_nasal", dose, **DESPAIR))
+    rows = weekly(
+        "P1", on("esketamine_nasal", dose, **DESPAIR), on("esketamine_nasal", dose, **DESPAIR)
+    )
     result = review(rows)
     assert ("switch_route" in recommended(result)) is switches
     if switches:

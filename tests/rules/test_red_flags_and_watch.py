@@ -102,7 +102,9 @@ def test_a_single_session_patient_with_a_hard_session_is_watched() -> None:
 
 
 def test_evidence_of_a_red_flag_is_the_hard_sessions_with_their_values() -> None:
-    result = review(weekly("P1", hard("panic", 8), hard("panic", 3, "reflected"), hard("panic", 9, "escalated")))
+    result = review(
+        weekly("P1", hard("panic", 8), hard("panic", 3, "reflected"), hard("panic", 9, "escalated"))
+    )
     red = finding(result, "repeated_panic")
     dates = [item["session_at"].day for item in red["evidence"]]
     assert dates == [3, 17]
@@ -112,7 +114,9 @@ def test_evidence_of_a_red_flag_is_the_hard_sessions_with_their_values() -> None
         "panic_course": "escalated",
     }
     assert red["kind"] == "red"
-    assert red["threshold"] == "panic ≥ 7, not reflected or contained, in ≥ 2 of the last 3 sessions"
+    assert (
+        red["threshold"] == "panic ≥ 7, not reflected or contained, in ≥ 2 of the last 3 sessions"
+    )
 
 
 def test_watch_threshold_says_exactly_one() -> None:
@@ -126,7 +130,10 @@ def test_a_clinic_threshold_moves_the_boundary() -> None:
     strict = with_rules(theme={"hard": 9})
     rows = weekly("P1", hard("panic", 8), hard("panic", 8))
     assert codes(review(rows, config=strict)) == set()
-    assert "panic ≥ 9" in finding(review(weekly("P1", hard("panic", 9)), config=strict), "watch_panic")["sentence"]
+    assert (
+        "panic ≥ 9"
+        in finding(review(weekly("P1", hard("panic", 9)), config=strict), "watch_panic")["sentence"]
+    )
 
 
 def test_with_repeat_three_two_hard_sessions_are_watched_not_red() -> None:

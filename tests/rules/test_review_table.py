@@ -67,7 +67,10 @@ def test_a_patient_without_sessions_is_green_stale_and_continues() -> None:
     assert pd.isna(row["latest_session"]) and pd.isna(row["dose_mg"]) and pd.isna(row["route"])
     assert pd.isna(row["phq9_baseline"]) and pd.isna(row["phq9_change"])
     reason = result.recommendations.set_index("patient_id").loc["NEW-1", "reason"]
-    assert reason == "Consider continuing the current plan: no session on or before 20 Nov 2025 to review."
+    assert (
+        reason
+        == "Consider continuing the current plan: no session on or before 20 Nov 2025 to review."
+    )
 
 
 def test_a_patient_whose_sessions_are_all_after_as_of_counts_as_without_sessions() -> None:
@@ -116,11 +119,14 @@ def test_latest_session_route_dose_and_phq9_columns() -> None:
 
 
 def test_review_csv_cells_follow_records_md() -> None:
-    rows = weekly(
-        "P1",
-        {"dose_mg": 37.5, "phq9": 20, "grief": 6, "grief_course": "contained", **PANIC},
-        {"dose_mg": 35, "phq9": 9, **PANIC, "despair": 8, "despair_course": "persisted"},
-    ) + [session("P2", datetime(2025, 11, 4), route="esketamine_nasal", dose_mg=56)]
+    rows = [
+        *weekly(
+            "P1",
+            {"dose_mg": 37.5, "phq9": 20, "grief": 6, "grief_course": "contained", **PANIC},
+            {"dose_mg": 35, "phq9": 9, **PANIC, "despair": 8, "despair_course": "persisted"},
+        ),
+        session("P2", datetime(2025, 11, 4), route="esketamine_nasal", dose_mg=56),
+    ]
     result = review(rows, patients=["P1", "P2", "P3"])
     csv = review_csv_frame(result)
     assert tuple(csv.columns) == REVIEW_COLUMNS

@@ -52,7 +52,9 @@ def test_bp_pre_dose_fires_above_140_over_90(
         ({"bp_40_sys": None, "bp_40_dia": None}, False),
     ],
 )
-def test_bp_rise_fires_at_40_systolic_or_25_diastolic(readings: dict[str, int], fires: bool) -> None:
+def test_bp_rise_fires_at_40_systolic_or_25_diastolic(
+    readings: dict[str, int], fires: bool
+) -> None:
     flags = latest(bp_pre_sys=120, bp_pre_dia=80, **readings)
     assert ("bp_rise" in flags) is fires
 
@@ -76,7 +78,9 @@ def test_bp_post_dose_fires_at_180_over_110(readings: dict[str, int], fires: boo
     assert ("bp_post_dose" in latest(**readings)) is fires
 
 
-@pytest.mark.parametrize(("minutes", "fires"), [(119, True), (120, False), (0, True), (None, False)])
+@pytest.mark.parametrize(
+    ("minutes", "fires"), [(119, True), (120, False), (0, True), (None, False)]
+)
 def test_short_observation_fires_under_120_minutes_of_esketamine(
     minutes: int | None, fires: bool
 ) -> None:
@@ -142,7 +146,9 @@ def test_safety_evidence_is_the_latest_session_with_not_recorded_for_blanks() ->
 
 
 def test_short_observation_evidence_shows_route_and_minutes() -> None:
-    result = review(weekly("P1", {"route": "esketamine_nasal", "dose_mg": 84, "observation_min": 90}))
+    result = review(
+        weekly("P1", {"route": "esketamine_nasal", "dose_mg": 84, "observation_min": 90})
+    )
     (item,) = finding(result, "short_observation")["evidence"]
     assert item["route"] == "esketamine_nasal"
     assert item["observation_min"] == 90

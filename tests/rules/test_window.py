@@ -66,7 +66,9 @@ def test_rows_in_any_order_give_the_same_window() -> None:
     rows = weekly("P1", {"phq9": 20}, {}, {"phq9": 12}, {}, {"phq9": 9}) + weekly("P2", {}, {})
     frame = history(rows)
     ordered = recent_window(frame, AS_OF + timedelta(days=30), RULES)
-    shuffled = recent_window(frame.sample(frac=1, random_state=3), AS_OF + timedelta(days=30), RULES)
+    shuffled = recent_window(
+        frame.sample(frac=1, random_state=3), AS_OF + timedelta(days=30), RULES
+    )
     key = ["patient_id", "session_at"]
     pd.testing.assert_frame_equal(
         ordered.recent.sort_values(key).reset_index(drop=True),

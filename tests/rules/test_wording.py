@@ -19,7 +19,12 @@ CASES = [
         "repeated_panic",
         [{"panic": 8, "panic_course": "persisted"}, {}, {"panic": 9, "panic_course": "escalated"}],
         None,
-        ["panic ≥ 7", "in 2 of the last 3 sessions", "3 Nov: panic 8, persisted", "17 Nov: panic 9, escalated"],
+        [
+            "panic ≥ 7",
+            "in 2 of the last 3 sessions",
+            "3 Nov: panic 8, persisted",
+            "17 Nov: panic 9, escalated",
+        ],
     ),
     (
         "unrelenting_despair",
@@ -39,7 +44,12 @@ CASES = [
         None,
         ["panic ≥ 7", "in 1 of the last 2 sessions", "10 Nov: panic 7, persisted"],
     ),
-    ("suicidality", [{"phq9": 15, "phq9_item9": 2}], None, ["item 9", "≥ 1", "3 Nov: PHQ-9 item 9 = 2"]),
+    (
+        "suicidality",
+        [{"phq9": 15, "phq9_item9": 2}],
+        None,
+        ["item 9", "≥ 1", "3 Nov: PHQ-9 item 9 = 2"],
+    ),
     (
         "bp_pre_dose",
         [{}, {"bp_pre_sys": 150, "bp_pre_dia": 85}],
@@ -56,7 +66,11 @@ CASES = [
         "bp_post_dose",
         [{"bp_40_sys": 185, "bp_40_dia": 100}],
         None,
-        ["≥ 180 systolic or ≥ 110 diastolic", "3 Nov: 185/100 at 40 min", "not recorded at discharge"],
+        [
+            "≥ 180 systolic or ≥ 110 diastolic",
+            "3 Nov: 185/100 at 40 min",
+            "not recorded at discharge",
+        ],
     ),
     (
         "short_observation",
@@ -98,12 +112,19 @@ CASES = [
         "nonresponse",
         [{"phq9": 20}, *[{}] * 6, {"phq9": 18}],
         LATE,
-        ["above -0.25", "at least 8 sessions", "3 Nov 2025: PHQ-9 20", "22 Dec 2025: PHQ-9 18, change -0.10"],
+        [
+            "above -0.25",
+            "at least 8 sessions",
+            "3 Nov 2025: PHQ-9 20",
+            "22 Dec 2025: PHQ-9 18, change -0.10",
+        ],
     ),
 ]
 
 
-@pytest.mark.parametrize(("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES]
+)
 def test_sentence_holds_threshold_and_evidence_dates(
     code: str, sessions: list[dict[str, object]], as_of: date | None, fragments: list[str]
 ) -> None:
@@ -113,7 +134,9 @@ def test_sentence_holds_threshold_and_evidence_dates(
         assert fragment in sentence, f"{fragment!r} not in {sentence!r}"
 
 
-@pytest.mark.parametrize(("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES]
+)
 def test_sentence_presents_an_option_never_an_order(
     code: str, sessions: list[dict[str, object]], as_of: date | None, fragments: list[str]
 ) -> None:
@@ -124,7 +147,9 @@ def test_sentence_presents_an_option_never_an_order(
     assert sentence.endswith(".")
 
 
-@pytest.mark.parametrize(("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES]
+)
 def test_threshold_line_names_the_configured_numbers(
     code: str, sessions: list[dict[str, object]], as_of: date | None, fragments: list[str]
 ) -> None:
@@ -133,7 +158,9 @@ def test_threshold_line_names_the_configured_numbers(
     assert re.search(r"[≥≤<>] ?-?\d", threshold), threshold
 
 
-@pytest.mark.parametrize(("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "sessions", "as_of", "fragments"), CASES, ids=[c[0] for c in CASES]
+)
 def test_every_evidence_item_has_its_session_time(
     code: str, sessions: list[dict[str, object]], as_of: date | None, fragments: list[str]
 ) -> None:

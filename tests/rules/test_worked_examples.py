@@ -64,17 +64,37 @@ def test_patient_d_suicidality_and_despair_on_iv_review_safety_and_pause() -> No
 
 def test_all_four_examples_in_one_caseload() -> None:
     rows = [
-        *weekly("A", *[{"dose_mg": 35, "panic": p, "panic_course": c}
-                       for p, c in ((8, "persisted"), (9, "escalated"), (3, "reflected"))]),
-        *weekly("B", *[{"route": "esketamine_nasal", "dose_mg": d, "despair": v,
-                        "despair_course": "persisted" if v >= 7 else None}
-                       for d, v in ((56, 2), (84, 7), (84, 8))]),
-        *weekly("C", {"route": "esketamine_nasal", "dose_mg": 84, "panic": 8, "panic_course": "reflected"},
-                {"route": "esketamine_nasal", "dose_mg": 84, "grief": 6, "grief_course": "contained"},
-                {"route": "esketamine_nasal", "dose_mg": 84, "grief": 5, "grief_course": "contained"}),
-        *weekly("D", {"dose_mg": 40, "despair": 9, "despair_course": "persisted"},
-                {"dose_mg": 40, "despair": 9, "despair_course": "persisted"},
-                {"dose_mg": 40, "phq9": 14, "phq9_item9": 2}),
+        *weekly(
+            "A",
+            *[
+                {"dose_mg": 35, "panic": p, "panic_course": c}
+                for p, c in ((8, "persisted"), (9, "escalated"), (3, "reflected"))
+            ],
+        ),
+        *weekly(
+            "B",
+            *[
+                {
+                    "route": "esketamine_nasal",
+                    "dose_mg": d,
+                    "despair": v,
+                    "despair_course": "persisted" if v >= 7 else None,
+                }
+                for d, v in ((56, 2), (84, 7), (84, 8))
+            ],
+        ),
+        *weekly(
+            "C",
+            {"route": "esketamine_nasal", "dose_mg": 84, "panic": 8, "panic_course": "reflected"},
+            {"route": "esketamine_nasal", "dose_mg": 84, "grief": 6, "grief_course": "contained"},
+            {"route": "esketamine_nasal", "dose_mg": 84, "grief": 5, "grief_course": "contained"},
+        ),
+        *weekly(
+            "D",
+            {"dose_mg": 40, "despair": 9, "despair_course": "persisted"},
+            {"dose_mg": 40, "despair": 9, "despair_course": "persisted"},
+            {"dose_mg": 40, "phq9": 14, "phq9_item9": 2},
+        ),
     ]
     table = review(rows).table.set_index("patient_id")
     assert table["status"].to_dict() == {"A": "red", "B": "red", "C": "green", "D": "urgent"}
