@@ -7,11 +7,11 @@ PostgreSQL). Every function runs inside the caller's session and transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Table, insert, select
 from sqlmodel import Session
 
 from models.tables import decision_table, patient_table, session_table
@@ -97,40 +97,96 @@ def stored_decisions(
 # ---------------------------------------------------------------- inserts
 
 
-def insert_session_chunk(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
-    """Insert one chunk of session rows (dicts of dosing_session columns)."""
-    _insert_chunk(session, "dosing_session", rows)
+def insert_session_chunk(
+    session: Session,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    same: Mapping[str, object],
+) -> None:
+    """Insert sessions: ``rows`` of values for ``columns``, plus ``same`` in every row."""
+    _insert_chunk(session, session_table, columns, rows, same)
 
 
-def insert_decision_chunk(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
-    """Insert one chunk of decision rows (dicts of decision columns)."""
-    _insert_chunk(session, "decision", rows)
+def insert_decision_chunk(
+    session: Session,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    same: Mapping[str, object],
+) -> None:
+    """Insert decisions: ``rows`` of values for ``columns``, plus ``same`` in every row."""
+    _insert_chunk(session, decision_table, columns, rows, same)
 
 
-def _insert_chunk(session: Session, table_name: str, rows: Sequence[Mapping[str, object]]) -> None:
+#: SQLite page cache (KiB, as a negative cache_size) while a large insert runs.
+SQLITE_BULK_CACHE_KIB = 131_072
+
+
+def _insert_chunk(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    same: Mapping[str, object],
+) -> None:
     if not rows:
         return
-    table = session_table if table_name == "dosing_session" else decision_table
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy_rows(connection.connection.driver_connection, table.name, rows)
-    else:
-        connection.execute(insert(table), list(rows))
+    dialect = connection.dialect
+    names = [*columns, *same]
+    if dialect.name == "postgresql":
+        tail = tuple(same.values())
+        _copy_rows(
+            connection.connection.driver_connection,
+            table.name,
+            names,
+            (tuple(row) + tail for row in rows),
+        )
+        return
+
+    # SQLite: the driver's executemany with SQLAlchemy's own value conversions (the same
+    # stored forms as an ORM insert), without its per-row statement machinery.
+    def processor(name: str) -> Callable[[Any], Any] | None:
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    per_row = [(at, convert) for at, name in enumerate(columns) if (convert := processor(name))]
+    tail = tuple(
+        convert(value) if (convert := processor(name)) else value for name, value in same.items()
+    )
+    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    bound = list(compiled.positiontup or ())
+    if sorted(bound) != sorted(names):
+        raise ValueError("the insert statement does not bind exactly the given columns")
+    order = [names.index(name) for name in bound]
+    in_order = order == list(range(len(names)))
+    parameters: list[tuple[object, ...]] = []
+    for row in rows:
+        values = [*row, *tail]
+        for at, convert in per_row:
+            values[at] = convert(values[at])
+        parameters.append(tuple(values) if in_order else tuple(values[at] for at in order))
+    old_cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB:d}")
+    try:
+        connection.exec_driver_sql(str(compiled), parameters)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {old_cache:d}")
 
 
 def _copy_rows(
-    driver_connection: Any, table_name: str, rows: Sequence[Mapping[str, object]]
+    driver_connection: Any,
+    table_name: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
 ) -> None:
     """PostgreSQL COPY, several times faster than INSERT for large files (same transaction)."""
     from psycopg import sql
 
-    columns = list(rows[0])
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([row[column] for column in columns])
+            copy.write_row(row)
 
 
 # ---------------------------------------------------------------- export reads

@@ -113,9 +113,9 @@ def is_blank(text: str | None) -> bool:
 
 # ---------------------------------------------------------------- numbers
 
-_INTEGER = re.compile(r"[+-]?\d{1,12}(?:\.0*)?")
-_DECIMAL = re.compile(r"[+-]?(?:\d{1,12}(?:\.\d{0,15})?|\.\d{1,15})")
-_FRACTION = re.compile(r"[+-]?\d{1,12}\.\d+")
+_INTEGER = re.compile(r"[+-]?\d{1,12}(?:\.0*)?", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:\d{1,12}(?:\.\d{0,15})?|\.\d{1,15})", re.ASCII)
+_FRACTION = re.compile(r"[+-]?\d{1,12}\.\d+", re.ASCII)
 
 
 def _number_hint(text: str) -> str:
@@ -158,7 +158,8 @@ def parse_decimal(text: str, low: float, high: float, *, low_exclusive: bool = F
 _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
-    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?",
+    re.ASCII,
 )
 _LOCAL_DATE = re.compile(r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:[ T].*)?")
 
@@ -172,7 +173,8 @@ class ParsedTime:
     local_date: date
 
 
-def _is_utc(tz: ZoneInfo) -> bool:
+def is_utc_zone(tz: ZoneInfo) -> bool:
+    """Whether ``tz`` is UTC itself (no conversion, no clock changes)."""
     return tz.key in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT")
 
 
@@ -202,7 +204,7 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
         ) from None
     if parts["H"] is None:
         midnight = datetime(day.year, day.month, day.day)
-        utc = midnight if _is_utc(tz) else local_to_utc(midnight, tz)
+        utc = midnight if is_utc_zone(tz) else local_to_utc(midnight, tz)
         return ParsedTime(utc=utc, time_given=False, local_date=day)
     fraction = (parts["f"] or "").ljust(6, "0")
     try:
@@ -228,7 +230,7 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
                 raise Invalid(f"{_shown(text)} has a UTC offset beyond ±14:00")
         utc = (moment - offset).replace(tzinfo=None)
         return ParsedTime(utc=utc, time_given=True, local_date=utc_to_local(utc, tz).date())
-    if _is_utc(tz):
+    if is_utc_zone(tz):
         return ParsedTime(utc=moment, time_given=True, local_date=day)
     earlier = local_to_utc(moment.replace(fold=0), tz)
     later = local_to_utc(moment.replace(fold=1), tz)

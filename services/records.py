@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -29,6 +29,7 @@ from models.tables import utc_now
 from redflags import records as csv_records
 from redflags.clinic_time import clinic_timezone, local_to_utc, local_today
 from redflags.fields import REVIEW_COLUMNS
+from redflags.records import paused_gc
 from redflags.validation import Invalid, Problem, parse_flag_list, parse_patient_code
 from services import audit
 from services.access import Actor, Permission, require
@@ -197,7 +198,9 @@ class _Kind:
     key_column: str
     content_columns: tuple[str, ...]
     stored: Callable[[Session, Sequence[int]], dict[tuple[int, datetime], tuple[object, ...]]]
-    insert_chunk: Callable[[Session, Sequence[dict[str, object]]], None]
+    insert_chunk: Callable[
+        [Session, Sequence[str], Sequence[Sequence[object]], Mapping[str, object]], None
+    ]
     creates_patients: bool
     normalise_stored: Callable[[tuple[object, ...]], tuple[object, ...]]
 
@@ -327,25 +330,22 @@ def _import(
 
     plan = _Plan()
     try:
-        with write_session(engine) as session:
+        with paused_gc(), write_session(engine) as session:
             plan = _plan(session, kind, parsed)
             if plan.conflicts:
                 raise _Refused
             now = utc_now()
             if plan.new_codes:
                 plan.ids.update(store.add_patients(session, plan.new_codes, now=now))
-            extra = extra_columns(actor, now)
+            same = extra_columns(actor, now)
+            columns = ("patient_id", stored_key, *kind.content_columns)
+            ids = plan.ids
             for start in range(0, len(plan.new), store.INSERT_CHUNK):
                 rows = [
-                    {
-                        "patient_id": plan.ids[str(record[0])],
-                        stored_key: record[1],
-                        **dict(zip(kind.content_columns, record[2:], strict=True)),
-                        **extra,
-                    }
+                    (ids[record[0]], *record[1:])  # type: ignore[index]
                     for _, record in plan.new[start : start + store.INSERT_CHUNK]
                 ]
-                kind.insert_chunk(session, rows)
+                kind.insert_chunk(session, columns, rows, same)
             done = outcome_of(plan, Outcome.IMPORTED)
             _record(session, actor, kind, done)
         return done
