@@ -400,19 +400,14 @@ def findings(
     recent = np.bincount(sessions.patient, minlength=len(patients))[who]
     wording = _wording_by_rank(config)
     kind = wording["kind"][rank]
-    how_often = np.where(
-        recent == 1,
-        " in the only recent session",
-        " in "
-        + count.astype(str).astype(object)
-        + " of the last "
-        + recent.astype(str)
-        + " sessions",
-    )
-    where = np.where(kind == FlagKind.SAFETY.value, " at the latest session", how_often)
-    where = np.where(np.isin(rank, _MOOD_RANKS), "", where)
-    detail = wording["phrase"][rank] + where + " (" + joined + ")"
-    sentence = wording["opening"][rank] + detail + "."
+    # Sentences are long: build them as Arrow-backed strings, concatenated in one pass each.
+    of_recent = " of the last " + _texts(recent.astype(str)) + " sessions"
+    how_often = " in " + _texts(count.astype(str)) + of_recent
+    how_often = how_often.where(recent != 1, " in the only recent session")
+    where = how_often.where(kind != FlagKind.SAFETY.value, " at the latest session")
+    where = where.where(~np.isin(rank, _MOOD_RANKS), "")
+    detail = _texts(wording["phrase"][rank]) + where + " (" + _texts(joined) + ")"
+    sentence = _texts(wording["opening"][rank]) + detail + "."
     size = len(starts)
     return pd.DataFrame(
         {
@@ -424,8 +419,8 @@ def findings(
             "addressed_by_decision": _objects(np.full(size, None, dtype=object)),
             "threshold": _objects(wording["threshold"][rank]),
             "evidence": _objects(evidence),
-            "sentence": _objects(sentence),
-            "detail": _objects(detail),
+            "sentence": sentence,
+            "detail": detail,
             "evidence_at": at[ends - 1] if size else at[:0],
             "patient_no": who,
             "rank": rank,
@@ -434,6 +429,11 @@ def findings(
 
 
 _MOOD_RANKS = [CODE_RANK[code] for code in MOOD_CODES]
+
+
+def _texts(values: npt.ArrayLike) -> pd.Series:
+    """Strings as an Arrow-backed column (fast to concatenate), on a fresh positional index."""
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")
 
 
 def _objects(values: npt.ArrayLike) -> pd.Series:

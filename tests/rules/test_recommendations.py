@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
+from redflags.engine import Review
 from tests.rules.builders import START, decision, recommended, review, row_of, weekly, with_rules
 
 PANIC = {"panic": 8, "panic_course": "persisted"}
@@ -18,8 +20,8 @@ def on(route: str, dose: float, **values: object) -> dict[str, object]:
     return {"route": route, "dose_mg": dose, **values}
 
 
-def advice(result: object, patient_id: str = "P1") -> dict[str, dict[str, object]]:
-    rows = result.recommendations  # type: ignore[attr-defined]
+def advice(result: Review, patient_id: str = "P1") -> dict[str, dict[str, Any]]:
+    rows = result.recommendations
     mine = rows.loc[rows["patient_id"] == patient_id]
     return {row["code"]: dict(row) for _, row in mine.iterrows()}
 

@@ -11,9 +11,9 @@ from tests.rules.builders import codes, finding, review, row_of, weekly
 SAFETY = {"suicidality", "bp_pre_dose", "bp_rise", "bp_post_dose", "short_observation"}
 
 
-def latest(route: str = "ketamine_iv", **values: Any) -> set[str]:
-    """The safety flags raised when the latest session has these values."""
-    result = review(weekly("P1", {}, {"route": route, **values}))
+def latest(**values: Any) -> set[str]:
+    """The safety flags raised when the latest session has these values (default IV)."""
+    result = review(weekly("P1", {}, {"route": "ketamine_iv", **values}))
     return codes(result) & SAFETY
 
 
