@@ -148,8 +148,10 @@ def parse_decimal(text: str, low: float, high: float, *, low_exclusive: bool = F
         raise Invalid(_number_hint(text))
     value = float(stripped)
     if (value <= low if low_exclusive else value < low) or value > high:
-        lower = f"above {low:g}" if low_exclusive else f"from {low:g}"
-        raise Invalid(f"{_shown(text)} is out of range: it must be {lower} to {high:g}")
+        allowed = (
+            f"above {low:g} and at most {high:g}" if low_exclusive else f"from {low:g} to {high:g}"
+        )
+        raise Invalid(f"{_shown(text)} is out of range: it must be {allowed}")
     return value + 0.0  # -0.0 becomes 0.0
 
 
@@ -400,9 +402,10 @@ def _check_session_together(values: list[object], problems: list[Problem], row: 
                 "dose_mg",
             )
         )
+    flawed = {problem.column for problem in problems}  # judged already: no second message
     for intensity_at, course_at, theme in _THEME_PAIRS:
         course = values[course_at]
-        if course is None:
+        if course is None or theme in flawed:
             continue
         intensity = values[intensity_at]
         if not isinstance(intensity, int) or intensity <= 0:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -33,6 +33,9 @@ from redflags.records import paused_gc
 from redflags.validation import Invalid, Problem, parse_flag_list, parse_patient_code
 from services import audit
 from services.access import Actor, Permission, require
+
+if TYPE_CHECKING:
+    from redflags.config import RulesConfig
 
 #: Environment variable that sets the largest file an import reads, in bytes.
 MAX_BYTES_VARIABLE = "REDFLAGS_IMPORT_MAX_BYTES"
@@ -434,7 +437,7 @@ _SESSIONS = _Kind(
     key_column="session_date",
     content_columns=store.SESSION_CONTENT_COLUMNS,
     stored=store.stored_sessions,
-    insert_chunk=store.insert_session_chunk,
+    insert_chunk=lambda *args: store.insert_session_chunk(*args),  # late-bound: tests patch it
     creates_patients=True,
     normalise_stored=_same,
 )
@@ -445,7 +448,7 @@ _DECISIONS = _Kind(
     key_column="decided_at",
     content_columns=store.DECISION_CONTENT_COLUMNS,
     stored=store.stored_decisions,
-    insert_chunk=store.insert_decision_chunk,
+    insert_chunk=lambda *args: store.insert_decision_chunk(*args),
     creates_patients=False,
     normalise_stored=_normalise_stored_decision,
 )
@@ -657,7 +660,7 @@ def export_review(
     actor: Actor,
     as_of: date | None = None,
     patient: str | None = None,
-    config: Any = None,
+    config: RulesConfig | None = None,
     tz: ZoneInfo | None = None,
     destination: str = "",
 ) -> ExportResult:

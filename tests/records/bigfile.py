@@ -1,6 +1,6 @@
 """A large valid sessions CSV, for the 500,000-row import checks (and by hand).
 
-    .venv/bin/python -m tests.records.bigfile OUT.csv [ROWS]
+.venv/bin/python -m tests.records.bigfile OUT.csv [ROWS]
 """
 
 from __future__ import annotations
@@ -76,5 +76,7 @@ def write_sessions_file(path: Path, rows: int, *, last_day: date) -> None:
 
 if __name__ == "__main__":
     write_sessions_file(
-        Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 500_000, last_day=date(2026, 11, 1)
+        Path(sys.argv[1]),
+        int(sys.argv[2]) if len(sys.argv) > 2 else 500_000,
+        last_day=date(2026, 11, 1),
     )
