@@ -670,7 +670,6 @@ def export_review(
     the rules engine gives it. ``config`` defaults to the rules file in force.
     Needs EXPORT_RECORDS (and the review's own VIEW_PATIENTS).
     """
-    from redflags.config import load_rules
     from redflags.engine import review_csv_frame
     from services.review import weekly_review
 
@@ -683,7 +682,9 @@ def export_review(
         engine=engine,
         actor=actor,
         as_of=day,
-        config=config if config is not None else load_rules(),
+        config=config
+        if config is not None
+        else audit.load_rules_recorded(engine=engine, actor=actor).config,
         patient_codes=[code] if code is not None else None,
     )
     frame = review_csv_frame(review)
