@@ -29,6 +29,7 @@ from redflags.codes import (
 from redflags.config import RulesConfig
 from redflags.fields import BP_READINGS
 from redflags.signals import (
+    SUMMARY_COLUMNS,
     BoolArray,
     FloatArray,
     IntArray,
@@ -118,6 +119,8 @@ class PhqSummary:
 
 def phq_summary(summary: pd.DataFrame, patients: pd.Index) -> PhqSummary:
     """The window summary aligned to the review's patient list (blank for no session)."""
+    if "patient_id" not in summary.columns:  # an empty caseload may come without columns
+        summary = pd.DataFrame({column: [] for column in SUMMARY_COLUMNS})
     aligned = summary.drop_duplicates("patient_id").set_index("patient_id").reindex(patients)
 
     def number(column: str) -> FloatArray:

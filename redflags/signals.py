@@ -130,6 +130,8 @@ def route_texts(frame: pd.DataFrame) -> ObjectArray:
     """The route of each session as text (None for blank)."""
     codes = word_codes(frame, "route", ROUTES)
     out = np.asarray([*ROUTES, None], dtype=object)[codes]
+    if "route" not in frame.columns:
+        return out
     unknown = (codes < 0) & frame["route"].notna().to_numpy(dtype=bool)
     out[unknown] = frame["route"].to_numpy(dtype=object)[unknown]
     return out
@@ -174,6 +176,9 @@ class RecentSessions:
 
 def prepare_recent(recent: pd.DataFrame, patients: pd.Index, config: RulesConfig) -> RecentSessions:
     """The window's recent rows of the given patients, as typed arrays."""
+    if "patient_id" not in recent.columns:  # an empty caseload may come without columns
+        recent = pd.DataFrame({"patient_id": [], "session_at": [], "position": []})
+        recent = recent.astype({"session_at": "datetime64[ns]", "position": "int64"})
     patient = patients.get_indexer(pd.Index(recent["patient_id"].astype(object)))
     position = np.asarray(recent["position"].to_numpy(dtype="int64"), dtype=np.int64)
     keep = (patient >= 0) & (position >= 1) & (position <= config.window.sessions)

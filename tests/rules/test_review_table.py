@@ -13,6 +13,7 @@ from redflags.engine import (
     FINDING_COLUMNS,
     RECOMMENDATION_COLUMNS,
     FlagKind,
+    Window,
     evaluate,
     for_patient,
     recent_window,
@@ -257,3 +258,11 @@ def test_a_window_with_capped_counts_from_the_database_gives_the_same_review() -
     cut = evaluate(type(window)(window.recent, capped), decisions(), ["P1"], as_of, RULES)
     pd.testing.assert_frame_equal(full.table, cut.table)
     pd.testing.assert_frame_equal(full.findings, cut.findings)
+
+
+def test_an_empty_window_without_columns_lists_every_patient_green() -> None:
+    empty = Window(recent=pd.DataFrame(), summary=pd.DataFrame())
+    result = evaluate(empty, pd.DataFrame(), ["A", "B"], AS_OF, RULES)
+    assert list(result.table["status"]) == ["green", "green"]
+    assert list(result.table["stale"]) == [True, True]
+    assert list(result.table["recommendations"]) == [("continue",), ("continue",)]
