@@ -266,14 +266,16 @@ def _iso_moments(values: pd.Series) -> pd.Series:
     return pd.Series(np.where(stamps.isna(), "", text), index=values.index, dtype=object)
 
 
-def review_csv_frame(review: Review) -> pd.DataFrame:
-    """The review table as the text cells of the review CSV (records.md).
+def review_csv_frame(review: Review | pd.DataFrame) -> pd.DataFrame:
+    """The review table as the text cells of the review CSV (records.md), row order kept.
 
+    Takes a :class:`Review` or its table (e.g. sorted with :func:`sort_review`).
     Lists are codes joined with ";" (empty list: empty cell), ``stale`` is
     true/false, ``phq9_change`` has two decimals (empty when not computed),
-    ``latest_session`` is ISO 8601 and ``dose_mg`` a plain number.
+    ``latest_session`` is ISO 8601 and ``dose_mg`` a plain number. Formula
+    escaping is the CSV writer's job.
     """
-    table = review.table
+    table = review.table if isinstance(review, Review) else review
 
     def numbers(column: str, digits: bool = False) -> pd.Series:
         values = pd.to_numeric(table[column]).to_numpy(dtype="float64", na_value=np.nan)

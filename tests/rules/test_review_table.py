@@ -266,3 +266,10 @@ def test_an_empty_window_without_columns_lists_every_patient_green() -> None:
     assert list(result.table["status"]) == ["green", "green"]
     assert list(result.table["stale"]) == [True, True]
     assert list(result.table["recommendations"]) == [("continue",), ("continue",)]
+
+
+def test_csv_frame_of_a_sorted_table_keeps_its_order() -> None:
+    rows = [session("G", datetime(2025, 11, 1)), *weekly("R", PANIC, PANIC)]
+    result = review(rows, patients=["G", "R"])
+    assert list(review_csv_frame(sort_review(result.table))["patient_id"]) == ["R", "G"]
+    assert list(review_csv_frame(result)["patient_id"]) == ["G", "R"]
