@@ -114,7 +114,8 @@ def is_blank(text: str | None) -> bool:
 # ---------------------------------------------------------------- numbers
 
 _INTEGER = re.compile(r"[+-]?\d{1,12}(?:\.0*)?", re.ASCII)
-_DECIMAL = re.compile(r"[+-]?(?:\d{1,12}(?:\.\d{0,15})?|\.\d{1,15})", re.ASCII)
+#: Up to 400 decimals: the plain (no exponent) form of any double the export writes.
+_DECIMAL = re.compile(r"[+-]?(?:\d{1,12}(?:\.\d{0,400})?|\.\d{1,400})", re.ASCII)
 _FRACTION = re.compile(r"[+-]?\d{1,12}\.\d+", re.ASCII)
 
 
@@ -122,6 +123,8 @@ def _number_hint(text: str) -> str:
     stripped = text.strip()
     if re.fullmatch(r"[+-]?\d+,\d+", stripped):
         return f"{_shown(text)} has a decimal comma: write a point, e.g. 37.5"
+    if re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+", stripped):
+        return f"{_shown(text)} has an exponent: write the number out in full, e.g. 1000"
     if re.search(r"\d", stripped) and re.search(r"[A-Za-z%]", stripped):
         return f"{_shown(text)} is not a plain number: write the number alone, no units or %"
     return f"{_shown(text)} is not a number: write a plain decimal number, e.g. 56 or 37.5"
