@@ -125,8 +125,12 @@ class PatientReview:
 class Review:
     """The rules evaluated for a caseload as of a date.
 
-    ``table``: one row per reviewed patient, in the order given, starting with
-    the review CSV columns of records.md (list cells are tuples of codes).
+    ``table``: one row per reviewed patient, in the order given, with exactly
+    the review CSV columns of records.md: list cells are tuples of codes in the
+    order of the rules.md tables, ``latest_session`` a naive local datetime
+    (NaT without a session), ``dose_mg`` float, ``stale`` bool, the PHQ-9
+    scores nullable Int64 and ``phq9_change`` the unrounded fraction (NaN when
+    not computed). :func:`review_csv_frame` writes it as CSV text.
     ``findings``: one row per (patient, flag), addressed ones included,
     columns :data:`FINDING_COLUMNS`. ``recommendations``: one row per
     (patient, recommendation) in rules.md §9 order, ``order`` counting from 1
