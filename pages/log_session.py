@@ -124,7 +124,7 @@ with st.expander("Add a new patient", icon=":material/person_add:", expanded=not
         format_func=treatment_words,
         key=key("new_treatment"),
     )
-    st.button("Add patient", on_click=add_new_patient, icon=":material/person_add:")
+    st.button("Add patient", on_click=add_new_patient, icon=":material/person_add:", key=key("add"))
     if added is not None and added.ok:
         st.success("Patient added and chosen below.", icon=":material/check:")
 

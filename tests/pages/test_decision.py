@@ -1,0 +1,159 @@
+"""The care-team decision page: what to discuss, recording, and the flags it addresses (§8)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
+
+from models.tables import decision_table, patient_table
+from redflags.clinic_time import clinic_timezone, local_today
+from redflags.config import load_rules
+from services.caseload import patient_status
+from tests.pages.helpers import (
+    CLINICIAN,
+    all_text,
+    audit_rows,
+    logged_in,
+    no_exception,
+    open_page,
+)
+from ui import navigation
+
+PATIENT = "DEMO-001"  # red: repeated panic on IV ketamine; latest session days ago
+
+
+def page(patient: str = PATIENT) -> AppTest:
+    at = open_page(logged_in(CLINICIAN), navigation.DECISION.path, patient=patient)
+    no_exception(at)
+    return at
+
+
+def record(at: AppTest) -> AppTest:
+    at.button(key="decision.save").click().run()
+    no_exception(at)
+    return at
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error).replace("\\", "")
+
+
+def stored(engine: Engine, patient: str = PATIENT) -> list[dict[str, object]]:
+    statement = (
+        select(decision_table)
+        .join(patient_table, patient_table.c.id == decision_table.c.patient_id)
+        .where(patient_table.c.code == patient)
+    )
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(statement)]
+
+
+def today() -> date:
+    return local_today(clinic_timezone())
+
+
+def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
+    demo_engine: Engine,
+) -> None:
+    at = page()
+    text = all_text(at)
+    assert "Repeated overwhelming panic" in text
+    assert "Consider a pause, decided with the patient" in text
+    assert "Consider another route" in text
+    assert at.multiselect(key="decision.flags").value == ["repeated_panic"], (
+        "every open flag is considered to begin with"
+    )
+
+
+def test_a_recorded_pause_marks_its_flags_addressed_and_the_status_changes(
+    demo_engine: Engine,
+) -> None:
+    config = load_rules()
+    before = patient_status(
+        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
+    )
+    assert before.status.value == "red"
+    at = page()
+    at.button_group(key="decision.kind").set_value("pause").run()
+    at.text_input(key="decision.participants").input("the patient; Dr Sato")
+    at.text_area(key="decision.patient_view").input("I want a break to think it over.")
+    at.text_area(key="decision.rationale").input("Two hard panic sessions in a row.")
+    record(at)
+    assert not errors(at)
+    text = all_text(at)
+    assert f"Decision recorded for {PATIENT}" in text
+    assert "Repeated overwhelming panic: addressed by Pause" in text
+    after = patient_status(
+        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
+    )
+    assert after.status.value != "red"
+    assert [f.code for f in after.addressed] == ["repeated_panic"]
+    assert after.addressed[0].addressed_by_decision == "pause"
+    (saved,) = stored(demo_engine)
+    assert saved["flags_considered"] == "repeated_panic"
+    assert saved["participants"] == "the patient; Dr Sato"
+    assert saved["recorded_by"] == CLINICIAN.username
+    assert audit_rows(demo_engine, "decision_recorded")[-1].patient_code == PATIENT
+    assert at.multiselect(key="decision.flags").value == [], "no flag is open any more"
+
+
+def test_a_decision_that_considers_no_flag_leaves_the_status_as_it_was(
+    demo_engine: Engine,
+) -> None:
+    at = page()
+    at.button_group(key="decision.kind").set_value("continue").run()
+    at.multiselect(key="decision.flags").set_value([]).run()
+    record(at)
+    assert not errors(at)
+    config = load_rules()
+    after = patient_status(
+        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
+    )
+    assert after.status.value == "red"
+
+
+def test_adjusting_the_dose_needs_the_new_dose(demo_engine: Engine) -> None:
+    at = page()
+    at.button_group(key="decision.kind").set_value("adjust_dose").run()
+    assert at.number_input(key="decision.dose_from").value == 35.0, "the current dose"
+    record(at)
+    assert "give the new dose" in errors(at)
+    assert stored(demo_engine) == []
+    at.number_input(key="decision.dose_to").set_value(30.0).run()
+    record(at)
+    assert not errors(at)
+    (saved,) = stored(demo_engine)
+    assert (saved["decision"], saved["dose_from_mg"], saved["dose_to_mg"]) == (
+        "adjust_dose",
+        35.0,
+        30.0,
+    )
+
+
+def test_switching_route_records_from_and_to(demo_engine: Engine) -> None:
+    at = page()
+    at.button_group(key="decision.kind").set_value("switch_route").run()
+    at.selectbox(key="decision.route_to").set_value("esketamine_nasal").run()
+    record(at)
+    assert not errors(at)
+    (saved,) = stored(demo_engine)
+    assert (saved["route_from"], saved["route_to"]) == ("ketamine_iv", "esketamine_nasal")
+
+
+def test_a_decision_dated_in_the_future_is_refused(demo_engine: Engine) -> None:
+    at = page()
+    at.button_group(key="decision.kind").set_value("pause").run()
+    at.date_input(key="decision.day").set_value(today() + timedelta(days=2))
+    at.time_input(key="decision.time").set_value(time(9, 0)).run()
+    record(at)
+    assert "is in the future" in errors(at)
+    assert stored(demo_engine) == []
+
+
+def test_the_record_button_waits_for_a_decision(demo_engine: Engine) -> None:
+    at = page()
+    assert at.button(key="decision.save").disabled
+    at.button_group(key="decision.kind").set_value("stop").run()
+    assert not at.button(key="decision.save").disabled

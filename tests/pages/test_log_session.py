@@ -1,0 +1,231 @@
+"""The session form: every field of rules.md §1, the importer's messages, the status after."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
+
+from models.tables import patient_table, session_table
+from redflags.clinic_time import clinic_timezone, local_today
+from tests.pages.helpers import (
+    CLINICIAN,
+    all_text,
+    audit_details,
+    audit_rows,
+    logged_in,
+    no_exception,
+    open_page,
+)
+from ui import navigation
+
+PATIENT = "DEMO-030"  # green, on oral ketamine
+
+
+def form(patient: str | None = PATIENT) -> AppTest:
+    params = {"patient": patient} if patient else {}
+    at = open_page(logged_in(CLINICIAN), navigation.LOG_SESSION.path, **params)
+    no_exception(at)
+    return at
+
+
+def today() -> date:
+    return local_today(clinic_timezone())
+
+
+def fill(at: AppTest, **values: Any) -> AppTest:
+    """Set fields by name (rules.md §1), running after each so that course widgets appear."""
+    for name, value in values.items():
+        if name == "session_time":
+            at.time_input(key="log.session_time").set_value(value)
+        elif name == "session_day":
+            at.date_input(key="log.session_day").set_value(value)
+        elif name == "route":
+            at.selectbox(key="log.route").set_value(value)
+        elif name.endswith("_course"):
+            at.button_group(key=f"log.{name}").set_value(value)
+        elif name in ("commitment",):
+            at.text_input(key="log.commitment").input(str(value))
+        elif name == "note":
+            at.text_area(key="log.note").input(str(value))
+        else:
+            at.number_input(key=f"log.{name}").set_value(value)
+        at.run()
+    return at
+
+
+def save(at: AppTest) -> AppTest:
+    at.button(key="log.save").click().run()
+    no_exception(at)
+    return at
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error).replace("\\", "")
+
+
+def stored_sessions(engine: Engine, patient: str = PATIENT) -> list[dict[str, object]]:
+    statement = (
+        select(session_table)
+        .join(patient_table, patient_table.c.id == session_table.c.patient_id)
+        .where(patient_table.c.code == patient)
+        .order_by(session_table.c.session_at)
+    )
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(statement)]
+
+
+GOOD = {
+    "session_time": time(9, 15),
+    "route": "ketamine_iv",
+    "dose_mg": 40.0,
+    "phq9": 8,
+    "phq9_item9": 0,
+    "bp_pre_sys": 125,
+    "bp_pre_dia": 80,
+    "observation_min": 90,
+}
+
+
+def test_a_good_session_is_saved_and_the_patients_status_shows_at_once(
+    demo_engine: Engine,
+) -> None:
+    before = len(stored_sessions(demo_engine))
+    at = fill(form(), **GOOD, panic=5, panic_course="reflected", commitment="call my sister")
+    save(at)
+    assert not errors(at)
+    text = all_text(at)
+    assert f"Session saved for {PATIENT}" in text
+    assert f"{PATIENT}: status now" in text
+    rows = stored_sessions(demo_engine)
+    assert len(rows) == before + 1
+    saved = rows[-1]
+    assert (saved["route"], saved["dose_mg"], saved["panic"], saved["panic_course"]) == (
+        "ketamine_iv",
+        40.0,
+        5,
+        "reflected",
+    )
+    assert saved["commitment"] == "call my sister" and saved["recorded_by"] == CLINICIAN.username
+    assert audit_rows(demo_engine, "session_created")[-1].patient_code == PATIENT
+    assert at.number_input(key="log.dose_mg").value is None, "the form is cleared for the next"
+
+
+def test_a_positive_item_9_makes_the_status_urgent_right_after_saving(demo_engine: Engine) -> None:
+    at = save(fill(form(), **{**GOOD, "phq9_item9": 2}))
+    assert ":red-badge[:material/emergency: Urgent]" in [m.value for m in at.markdown]
+    assert "Thoughts of self-harm" in all_text(at)
+
+
+def courses(at: AppTest) -> list[str]:
+    return [str(g.key) for g in at.button_group if str(g.key).endswith("_course")]
+
+
+def test_the_course_is_asked_only_for_a_theme_rated_above_zero(demo_engine: Engine) -> None:
+    at = form()
+    assert courses(at) == [], "no course before any intensity"
+    fill(at, panic=0)
+    assert courses(at) == []
+    fill(at, panic=6)
+    assert courses(at) == ["log.panic_course"]
+
+
+def test_a_course_left_behind_by_an_intensity_set_back_to_zero_is_not_saved(
+    demo_engine: Engine,
+) -> None:
+    at = fill(form(), **GOOD, despair=7, despair_course="persisted")
+    fill(at, despair=0)
+    save(at)
+    assert not errors(at)
+    saved = stored_sessions(demo_engine)[-1]
+    assert saved["despair"] == 0 and saved["despair_course"] is None
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"route": None, "dose_mg": None}, "route is required and is blank"),
+        ({"dose_mg": None}, "dose_mg is required and is blank"),
+        ({"dose_mg": 0.0}, "out of range: it must be above 0"),
+        ({"route": "esketamine_nasal", "dose_mg": 50.0}, "28, 56 or 84"),
+        ({"bp_pre_sys": 80, "bp_pre_dia": 90}, "systolic 80 must be above diastolic 90"),
+        ({"phq9": 2, "phq9_item9": 3}, "item 9 (3) cannot be more than the PHQ-9 total (2)"),
+        ({"session_day": "tomorrow"}, "is in the future"),
+    ],
+    ids=[
+        "missing-route",
+        "missing-dose",
+        "zero-dose",
+        "esketamine-dose",
+        "bp-swapped",
+        "item9-above-total",
+        "future-date",
+    ],
+)
+def test_the_form_rejects_a_bad_value_with_the_validators_message(
+    demo_engine: Engine, values: dict[str, object], message: str
+) -> None:
+    before = len(stored_sessions(demo_engine))
+    if values.get("session_day") == "tomorrow":
+        values = {**values, "session_day": today() + timedelta(days=1)}
+    at = fill(form(), **{**GOOD, **values})
+    save(at)
+    assert message in errors(at)
+    assert "Not saved" in errors(at)
+    assert len(stored_sessions(demo_engine)) == before
+
+
+def test_the_form_needs_a_patient(demo_engine: Engine) -> None:
+    at = save(fill(form(patient=None), **GOOD))
+    assert "patient_id is required and is blank" in errors(at)
+
+
+def test_a_second_session_at_the_same_time_is_refused(demo_engine: Engine) -> None:
+    at = save(fill(form(), **GOOD))
+    assert not errors(at)
+    save(fill(at, **GOOD))
+    assert "already has a session at this date and time" in errors(at)
+
+
+def test_editing_a_session_saves_the_change_and_keeps_the_old_values_in_the_audit(
+    demo_engine: Engine,
+) -> None:
+    latest = stored_sessions(demo_engine)[-1]
+    at = form()
+    at.button_group(key="log.mode").set_value("edit").run()
+    at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
+    no_exception(at)
+    assert at.number_input(key="log.dose_mg").value == latest["dose_mg"], "the session is loaded"
+    at.text_area(key="log.note").input("Edited: dose tolerated well.").run()
+    save(at)
+    assert not errors(at)
+    assert f"Changes saved for {PATIENT}" in all_text(at)
+    edited = next(r for r in stored_sessions(demo_engine) if r["id"] == latest["id"])
+    assert edited["note"] == "Edited: dose tolerated well."
+    event = audit_rows(demo_engine, "session_edited")[-1]
+    change = audit_details(event)
+    assert change["changed"] == ["note"]
+    assert change["before"] == {"note": latest["note"]}
+
+
+def test_a_new_patient_can_be_added_and_is_then_chosen(demo_engine: Engine) -> None:
+    at = form(patient=None)
+    at.text_input(key="log.new_code").input("NEW-42")
+    at.text_input(key="log.new_name").input("Robin Example")
+    at.button(key="log.add").click().run()
+    no_exception(at)
+    assert at.selectbox(key="patient").value == "NEW-42"
+    save(fill(at, **GOOD))
+    assert not errors(at)
+    assert len(stored_sessions(demo_engine, "NEW-42")) == 1
+
+
+def test_a_patient_code_already_taken_is_refused(demo_engine: Engine) -> None:
+    at = form(patient=None)
+    at.text_input(key="log.new_code").input(PATIENT)
+    at.button(key="log.add").click().run()
+    no_exception(at)
+    assert "a patient already has this code" in errors(at)

@@ -1,0 +1,154 @@
+"""The patient report page: status at the top, evidence, recommendations, charts, history, audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from redflags.config import SHIPPED_RULES_FILE
+from services.access import Actor
+from services.patients import add_patient
+from tests.pages.helpers import (
+    ADMIN,
+    CLINICIAN,
+    VIEWER,
+    all_text,
+    audit_rows,
+    logged_in,
+    no_exception,
+    open_page,
+)
+from ui import navigation
+
+REPORT = navigation.PATIENT_REPORT.path
+
+
+def report(patient: str, actor: Actor = ADMIN) -> AppTest:
+    at = open_page(logged_in(actor), REPORT, patient=patient)
+    no_exception(at)
+    return at
+
+
+def figures(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_the_top_shows_status_route_and_dose(demo_engine: Engine) -> None:
+    at = report("DEMO-001")
+    assert "DEMO-001 · Arden Xu" in at.header[0].value.replace("\\", "")
+    # The status is a badge: colour, icon and word together.
+    assert ":red-badge[:material/flag: Red]" in [m.value for m in at.markdown]
+    values = {m.label: m.value for m in at.metric}
+    assert values["Current route"] == "IV ketamine"
+    assert values["Current dose"] == "35 mg"
+
+
+def test_every_flag_is_shown_with_its_threshold_and_evidence_sessions(demo_engine: Engine) -> None:
+    at = report("DEMO-004")  # suicidality and unrelenting despair
+    text = all_text(at)
+    assert "Safety flags (1)" in text and "Red flags (1)" in text
+    assert "Thoughts of self-harm (PHQ-9 item 9)" in text
+    assert "Threshold: PHQ-9 item 9 ≥ 1 at the latest session" in text
+    evidence = [df.value for df in at.dataframe if "session" in df.value.columns]
+    despair = next(df for df in evidence if "despair" in df.columns)
+    assert len(despair) == 2 and set(despair["despair course"]) == {"persisted"}
+
+
+def test_recommendations_are_worded_as_options_with_their_reasons(demo_engine: Engine) -> None:
+    at = report("DEMO-004")
+    urgent = [e.value for e in at.error]
+    assert any(v.startswith("**Consider a same-day safety review.** Consider") for v in urgent)
+    advice = [w.value for w in at.warning if w.value.startswith("**Consider a pause")]
+    assert advice and "despair" in advice[0]
+
+
+def test_four_plotly_charts_are_drawn_with_the_thresholds_of_the_rules(demo_engine: Engine) -> None:
+    at = report("DEMO-001")
+    themes, phq9, bp, dose = figures(at)
+    phq9_lines = {a["text"].split(" ")[0]: a["y"] for a in phq9["layout"]["annotations"]}
+    assert phq9_lines["response"] == pytest.approx(19 * (1 - 0.5))
+    assert phq9_lines["remission"] == 4
+    bp_lines = sorted(s["y0"] for s in bp["layout"]["shapes"] if s["name"] == "threshold")
+    assert bp_lines == [90, 110, 140, 180]
+    hard = next(t for t in themes["data"] if t["name"].startswith("hard session"))
+    assert sorted(hard["y"]) == [8, 9], "the two hard panic sessions are marked"
+    assert dose["data"][0]["name"] == "IV ketamine"
+
+
+def test_the_response_line_follows_the_rules_file_in_force(
+    demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        SHIPPED_RULES_FILE.read_text().replace("response = -0.50", "response = -0.40"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("REDFLAGS_RULES_FILE", str(rules))
+    phq9 = figures(report("DEMO-001"))[1]
+    response = next(a for a in phq9["layout"]["annotations"] if a["text"].startswith("response"))
+    assert response["y"] == pytest.approx(19 * (1 - 0.4))
+
+
+def test_decisions_are_marked_on_every_time_axis(demo_engine: Engine) -> None:
+    at = report("DEMO-019")  # the demo's patient with a recorded decision
+    assert "Care-team decisions (1)" in all_text(at)
+    for figure in figures(at):
+        marks = [s for s in figure["layout"]["shapes"] if s["name"] == "decision"]
+        assert len(marks) == 1
+        assert any(a["text"].startswith("Continue (") for a in figure["layout"]["annotations"])
+
+
+def test_the_session_table_holds_notes_and_the_patients_commitment(demo_engine: Engine) -> None:
+    at = report("DEMO-004")
+    sessions = next(df.value for df in at.dataframe if "commitment" in df.value.columns)
+    assert sessions["note"].str.len().gt(0).any()
+    assert sessions["commitment"].str.len().gt(0).any()
+    assert "Chosen small commitment" in all_text(at)
+
+
+def test_opening_a_patient_is_audited_once_not_on_every_rerun(demo_engine: Engine) -> None:
+    at = report("DEMO-001")
+    at.run()
+    at.date_input(key="as_of").set_value(at.date_input(key="as_of").value).run()
+    views = [e for e in audit_rows(demo_engine, "patient_viewed") if e.patient_code == "DEMO-001"]
+    assert len(views) == 1
+    at.selectbox(key="patient").set_value("DEMO-002").run()
+    assert [e.patient_code for e in audit_rows(demo_engine, "patient_viewed")][-1] == "DEMO-002"
+
+
+def test_a_patient_without_sessions_is_told_what_to_do_next(demo_engine: Engine) -> None:
+    assert add_patient(engine=demo_engine, actor=CLINICIAN, code="NEW-1").ok
+    at = report("NEW-1")
+    text = all_text(at)
+    assert "No session is recorded for this patient" in text
+    assert "Log a session" in text
+    assert not at.get("plotly_chart")
+
+
+def test_a_viewer_gets_no_download_and_no_decision_link(demo_engine: Engine) -> None:
+    viewer = report("DEMO-001", VIEWER)
+    assert not viewer.get("download_button")
+    assert not [p for p in viewer.main.get("page_link")]
+    clinician = report("DEMO-001", CLINICIAN)
+    labels = [d.proto.label for d in clinician.get("download_button")]
+    assert labels == [
+        "Download this patient's sessions (CSV)",
+        "Download this patient's decisions (CSV)",
+    ]
+
+
+def test_without_a_patient_the_page_asks_for_one(demo_engine: Engine) -> None:
+    at = open_page(logged_in(ADMIN), REPORT)
+    no_exception(at)
+    assert "Choose a patient above" in all_text(at)
+
+
+def test_an_unknown_patient_code_in_the_address_is_ignored_safely(demo_engine: Engine) -> None:
+    at = report("NO-SUCH-PATIENT")
+    assert at.selectbox(key="patient").value is None
+    assert "Choose a patient above" in all_text(at)

@@ -1,0 +1,113 @@
+"""From widgets to the CSV's text and back: what the session and decision forms send."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from redflags.fields import SESSION_COLUMNS
+from redflags.validation import Problem
+from ui import forms
+
+
+def test_session_values_are_the_csv_cells_of_every_field() -> None:
+    values = forms.session_values(
+        patient_code="P-1",
+        day=date(2026, 11, 2),
+        at=time(9, 30, 15),
+        values={"route": "ketamine_iv", "dose_mg": 37.5, "panic": 8, "panic_course": "persisted"},
+    )
+    assert list(values) == list(SESSION_COLUMNS)
+    assert values["session_date"] == "2026-11-02T09:30"
+    assert (values["dose_mg"], values["panic"], values["panic_course"]) == (
+        "37.5",
+        "8",
+        "persisted",
+    )
+    assert values["despair"] == "" and values["phq9"] == "", "blank stays blank, never 0"
+
+
+def test_a_date_without_a_time_is_a_date_only_session() -> None:
+    values = forms.session_values(patient_code="P-1", day=date(2026, 11, 2), at=None, values={})
+    assert values["session_date"] == "2026-11-02"
+
+
+def test_a_course_is_sent_only_beside_an_intensity_above_zero() -> None:
+    values = forms.session_values(
+        patient_code="P-1",
+        day=date(2026, 11, 2),
+        at=None,
+        values={
+            "panic": 0,
+            "panic_course": "reflected",
+            "grief": None,
+            "grief_course": "contained",
+            "shame": 4,
+            "shame_course": "reflected",
+        },
+    )
+    assert values["panic"] == "0" and values["panic_course"] == ""
+    assert values["grief_course"] == ""
+    assert values["shame_course"] == "reflected"
+
+
+def test_a_stored_session_loads_back_into_the_same_widget_values() -> None:
+    text = {
+        "patient_id": "P-1",
+        "session_date": "2026-11-02T09:30",
+        "route": "esketamine_nasal",
+        "dose_mg": "56",
+        "panic": "8",
+        "panic_course": "persisted",
+        "weight_kg": "72.5",
+        "note": "first line\nsecond line",
+    }
+    loaded = forms.session_widgets(text)
+    assert (loaded.day, loaded.at) == (date(2026, 11, 2), time(9, 30))
+    assert loaded.values["dose_mg"] == 56.0 and isinstance(loaded.values["panic"], int)
+    again = forms.session_values(
+        patient_code="P-1", day=loaded.day, at=loaded.at, values=loaded.values
+    )
+    assert {k: v for k, v in again.items() if v} == text
+
+
+def test_problems_are_grouped_under_their_fields() -> None:
+    grouped = forms.problems_by_field(
+        [Problem("a", None, "dose_mg"), Problem("b", None, "dose_mg"), Problem("c")]
+    )
+    assert grouped == {"dose_mg": ["a", "b"], None: ["c"]}
+
+
+def decision(**changes: object) -> dict[str, str]:
+    base: dict[str, object] = {
+        "patient_code": "P-1",
+        "day": date(2026, 11, 2),
+        "at": time(14, 5),
+        "decision": "pause",
+        "route_from": "ketamine_iv",
+        "route_to": "esketamine_nasal",
+        "dose_from": 35.0,
+        "dose_to": 30.0,
+        "participants": "the patient; Dr A",
+        "flags_considered": ["repeated_panic", "watch_despair"],
+    }
+    return forms.decision_values(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_a_decision_sends_routes_and_doses_only_when_they_are_its_subject() -> None:
+    pause = decision()
+    assert pause["decided_at"] == "2026-11-02T14:05"
+    assert pause["route_to"] == "" and pause["dose_to_mg"] == ""
+    assert pause["flags_considered"] == "repeated_panic;watch_despair"
+    switch = decision(decision="switch_route")
+    assert (switch["route_from"], switch["route_to"]) == ("ketamine_iv", "esketamine_nasal")
+    adjust = decision(decision="adjust_dose")
+    assert (adjust["dose_from_mg"], adjust["dose_to_mg"]) == ("35", "30")
+
+
+def test_a_switch_or_an_adjustment_must_say_to_what() -> None:
+    assert forms.decision_form_problems(decision()) == []
+    assert forms.decision_form_problems(decision(decision="adjust_dose")) == []
+    missing = forms.decision_form_problems(decision(decision="adjust_dose", dose_to=None))
+    assert [(p.column, p.message) for p in missing] == [("dose_to_mg", "give the new dose")]
+    same = forms.decision_form_problems(decision(decision="switch_route", route_to="ketamine_iv"))
+    assert [p.column for p in same] == ["route_to"]
