@@ -77,9 +77,7 @@ def clinic(accounts: Engine) -> Engine:
 
 
 @pytest.fixture
-def app_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[str, Engine]]:
+def app_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Engine]]:
     """A migrated SQLite database with accounts, that the dashboard (AppTest) uses."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("DATABASE_URL", url)

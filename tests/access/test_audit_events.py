@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from models.tables import utc_now
+from redflags.codes import Role
 from redflags.config import SHIPPED_RULES_FILE, load_rules
 from services import audit, auth, decisions, records, report, sessions, users
 from services.audit_log import AuditQuery, export_audit
@@ -101,7 +102,9 @@ def test_a_decision_leaves_a_row(clinic: Engine) -> None:
 def test_imports_leave_a_row_refused_ones_too(accounts: Engine) -> None:
     good = b"patient_id,session_date,route,dose_mg\nP-9,2026-11-02,ketamine_iv,35\n"
     bad = b"patient_id,session_date,route,dose_mg\nP-9,03/11/2026,ketamine_iv,35\n"
-    assert import_sessions(engine=accounts, actor=CLINICIAN, data=good, filename="a.csv", today=AS_OF).ok
+    assert import_sessions(
+        engine=accounts, actor=CLINICIAN, data=good, filename="a.csv", today=AS_OF
+    ).ok
     refused = import_sessions(
         engine=accounts, actor=CLINICIAN, data=bad, filename="b.csv", today=AS_OF
     )
@@ -129,9 +132,9 @@ def test_an_export_leaves_a_row_with_what_rows_and_sha256(clinic: Engine) -> Non
 
 def test_user_creation_and_every_change_leave_a_row(accounts: Engine) -> None:
     users.create_user(
-        engine=accounts, actor=ADMIN, username="newbie", role=users.Role.VIEWER, password=PASSWORD
+        engine=accounts, actor=ADMIN, username="newbie", role=Role.VIEWER, password=PASSWORD
     )
-    users.change_role(engine=accounts, actor=ADMIN, username="newbie", role=users.Role.CLINICIAN)
+    users.change_role(engine=accounts, actor=ADMIN, username="newbie", role=Role.CLINICIAN)
     users.set_active(engine=accounts, actor=ADMIN, username="newbie", active=False)
     users.set_active(engine=accounts, actor=ADMIN, username="newbie", active=True)
     users.reset_password(
@@ -173,7 +176,9 @@ def test_loading_the_rules_file_leaves_one_row_per_process_with_its_sha256(
 ) -> None:
     first = audit.load_rules_recorded(engine=accounts, program="dashboard")
     again = audit.load_rules_recorded(engine=accounts, program="dashboard")  # a rerun
-    assert first.sha256 == again.sha256 == hashlib.sha256(SHIPPED_RULES_FILE.read_bytes()).hexdigest()
+    assert (
+        first.sha256 == again.sha256 == hashlib.sha256(SHIPPED_RULES_FILE.read_bytes()).hexdigest()
+    )
     row = _only(accounts, "rules_loaded")
     assert row["username"] == "process:dashboard"
     assert row["details"]["sha256"] == first.sha256  # type: ignore[index]

@@ -11,11 +11,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-CODE = sorted(
-    p
-    for folder in ("pages", "services", "ui", "models", "redflags")
-    for p in (ROOT / folder).rglob("*.py")
-) + [ROOT / "dashboard.py", ROOT / "manage.py"]
+FOLDERS = ("pages", "services", "ui", "models", "redflags")
+CODE = [
+    *sorted(p for folder in FOLDERS for p in (ROOT / folder).rglob("*.py")),
+    ROOT / "dashboard.py",
+    ROOT / "manage.py",
+]
 
 
 def test_xsrf_protection_and_cors_are_on() -> None:
@@ -89,8 +90,16 @@ SECRETISH = re.compile(r"password|passwd|secret|token", re.IGNORECASE)
 def test_nothing_logs_or_prints_a_password(path: Path) -> None:
     for call in _calls(path):
         name = _name(call)
-        is_output = name in ("print", "_err", "logging.info", "logging.warning", "logging.error") or (
-            re.fullmatch(r"(logger|log|logging)\.(debug|info|warning|error|exception|critical)", name)
+        is_output = name in (
+            "print",
+            "_err",
+            "logging.info",
+            "logging.warning",
+            "logging.error",
+        ) or (
+            re.fullmatch(
+                r"(logger|log|logging)\.(debug|info|warning|error|exception|critical)", name
+            )
             is not None
         )
         if not is_output:

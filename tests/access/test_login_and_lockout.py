@@ -58,13 +58,19 @@ def test_five_failures_in_a_row_lock_the_account_even_against_the_right_password
 def test_the_lock_expires_after_the_configured_minutes(accounts: Engine) -> None:
     _fail(accounts, 5)
     just_before = T0 + timedelta(minutes=15) - timedelta(seconds=1)
-    assert auth.login(
-        engine=accounts, username="cleo", password=PASSWORD, now=just_before, settings=SETTINGS
-    ).actor is None
+    assert (
+        auth.login(
+            engine=accounts, username="cleo", password=PASSWORD, now=just_before, settings=SETTINGS
+        ).actor
+        is None
+    )
     at_expiry = T0 + timedelta(minutes=15)
-    assert auth.login(
-        engine=accounts, username="cleo", password=PASSWORD, now=at_expiry, settings=SETTINGS
-    ).actor == CLINICIAN
+    assert (
+        auth.login(
+            engine=accounts, username="cleo", password=PASSWORD, now=at_expiry, settings=SETTINGS
+        ).actor
+        == CLINICIAN
+    )
 
 
 def test_the_lockout_minutes_come_from_the_settings(accounts: Engine) -> None:

@@ -109,7 +109,9 @@ CASES: list[Case] = [
         EVERYONE,
         lambda e, a: report.record_patient_view(engine=e, actor=a, patient_code=PATIENT),
     ),
-    Case(patients.patient_choices, EVERYONE, lambda e, a: patients.patient_choices(engine=e, actor=a)),
+    Case(
+        patients.patient_choices, EVERYONE, lambda e, a: patients.patient_choices(engine=e, actor=a)
+    ),
     Case(
         patients.session_choices,
         EVERYONE,
@@ -143,7 +145,11 @@ CASES: list[Case] = [
         lambda e, a: decisions.record_decision(
             engine=e,
             actor=a,
-            values={"patient_id": PATIENT, "decided_at": "2026-11-16T10:00", "decision": "continue"},
+            values={
+                "patient_id": PATIENT,
+                "decided_at": "2026-11-16T10:00",
+                "decision": "continue",
+            },
             now=datetime(2026, 11, 20, 12),
         ),
     ),
@@ -165,7 +171,9 @@ CASES: list[Case] = [
         lambda e, a: records.import_decisions(
             engine=e,
             actor=a,
-            data=b"patient_id,decided_at,decision\n" + PATIENT.encode() + b",2026-11-10T09:00,continue\n",
+            data=b"patient_id,decided_at,decision\n"
+            + PATIENT.encode()
+            + b",2026-11-10T09:00,continue\n",
             filename="d.csv",
             today=AS_OF,
         ),
@@ -233,7 +241,9 @@ CASES: list[Case] = [
     ),
     Case(users.unlock_user, ADMIN_ONLY, _unlock),
     Case(audit.verify_audit, ADMIN_ONLY, lambda e, a: audit.verify_audit(engine=e, actor=a)),
-    Case(audit_log.audit_choices, ADMIN_ONLY, lambda e, a: audit_log.audit_choices(engine=e, actor=a)),
+    Case(
+        audit_log.audit_choices, ADMIN_ONLY, lambda e, a: audit_log.audit_choices(engine=e, actor=a)
+    ),
     Case(
         audit_log.audit_page,
         ADMIN_ONLY,
@@ -285,7 +295,9 @@ def matrix_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.mark.parametrize("role", [V, C, A])
-@pytest.mark.parametrize("case", CASES, ids=lambda case: _name(case.function).removeprefix("services."))
+@pytest.mark.parametrize(
+    "case", CASES, ids=lambda case: _name(case.function).removeprefix("services.")
+)
 def test_each_role_is_allowed_or_refused_by_the_service_itself(
     case: Case, role: str, matrix_engine: Engine
 ) -> None:
@@ -349,6 +361,5 @@ def test_service_functions_without_an_actor_are_only_the_known_safe_ones() -> No
             parameters = inspect.signature(function).parameters
             if "engine" in parameters and "actor" not in parameters:
                 found.add(_name(function))
-    assert found <= set(NO_ACTOR_BY_DESIGN), (
-        f"these read or write the database without an actor: {sorted(found - set(NO_ACTOR_BY_DESIGN))}"
-    )
+    unexpected = sorted(found - set(NO_ACTOR_BY_DESIGN))
+    assert not unexpected, f"these read or write the database without an actor: {unexpected}"

@@ -60,7 +60,9 @@ def test_the_last_active_admin_can_be_neither_disabled_nor_demoted(accounts: Eng
     users.change_role(engine=accounts, actor=ADMIN, username="cleo", role=Role.ADMIN)
     users.change_role(engine=accounts, actor=ADMIN, username="ada", role=Role.CLINICIAN)
     with pytest.raises(UserError, match="last active administrator"):
-        users.set_active(engine=accounts, actor=Actor("cleo", Role.ADMIN), username="cleo", active=False)
+        users.set_active(
+            engine=accounts, actor=Actor("cleo", Role.ADMIN), username="cleo", active=False
+        )
 
 
 def test_a_disabled_account_cannot_log_in_and_loses_its_open_login(accounts: Engine) -> None:
@@ -88,9 +90,7 @@ def test_the_audit_log_filters_by_user_action_patient_and_day(clinic: Engine) ->
 
     record_patient_view(engine=clinic, actor=Actor("cleo", Role.CLINICIAN), patient_code="P-001")
     record_patient_view(engine=clinic, actor=Actor("vic", Role.VIEWER), patient_code="P-001")
-    views = audit_page(
-        engine=clinic, actor=ADMIN, query=AuditQuery(action="patient_viewed")
-    ).rows
+    views = audit_page(engine=clinic, actor=ADMIN, query=AuditQuery(action="patient_viewed")).rows
     assert list(views["username"]) == ["vic", "cleo"]  # newest first
     mine = audit_page(
         engine=clinic, actor=ADMIN, query=AuditQuery(username="cleo", patient_code="P-001")
@@ -100,11 +100,14 @@ def test_the_audit_log_filters_by_user_action_patient_and_day(clinic: Engine) ->
     assert audit_page(
         engine=clinic, actor=ADMIN, query=AuditQuery(first_day=today, last_day=today)
     ).total == len(audit_rows(clinic))
-    assert audit_page(
-        engine=clinic,
-        actor=ADMIN,
-        query=AuditQuery(first_day=date(2020, 1, 1), last_day=date(2020, 1, 2)),
-    ).total == 0
+    assert (
+        audit_page(
+            engine=clinic,
+            actor=ADMIN,
+            query=AuditQuery(first_day=date(2020, 1, 1), last_day=date(2020, 1, 2)),
+        ).total
+        == 0
+    )
     with pytest.raises(AuditQueryError):
         audit_page(
             engine=clinic,
@@ -116,7 +119,7 @@ def test_the_audit_log_filters_by_user_action_patient_and_day(clinic: Engine) ->
 
 
 def test_the_audit_csv_neutralises_formulas_and_keeps_every_matching_row(accounts: Engine) -> None:
-    auth.login(engine=accounts, username="=HYPERLINK(\"x\")", password="whatever it is")
+    auth.login(engine=accounts, username='=HYPERLINK("x")', password="whatever it is")
     users.create_user(
         engine=accounts, actor=ADMIN, username="-minus", role=Role.VIEWER, password=PASSWORD
     )

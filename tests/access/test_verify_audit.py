@@ -27,7 +27,9 @@ from tests.access.conftest import ADMIN
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 6
-CONTENT_COLUMNS = "at, username, role, action, entity, entity_id, patient_code, details, prev_hash, hash"
+CONTENT_COLUMNS = (
+    "at, username, role, action, entity, entity_id, patient_code, details, prev_hash, hash"
+)
 SQLITE_TRIGGERS = {
     "audit_event_no_update": "BEFORE UPDATE",
     "audit_event_no_delete": "BEFORE DELETE",
