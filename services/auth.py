@@ -131,14 +131,18 @@ def logout(*, engine: Engine, actor: Actor, reason: str = "user") -> None:
 
 
 def current_account(*, engine: Engine, actor: Actor) -> Actor | None:
-    """``actor`` as the database has it now: None once the account is disabled or gone.
+    """``actor`` as the database has it now: None once the account is disabled.
 
     A login lasts hours; an admin who disables an account or changes its role
     must not wait for it to expire. The returned actor carries the current role.
+    An actor with no account row (accounts are never deleted; the command-line
+    operator has none) is returned unchanged.
     """
     with read_session(engine) as session:
         user = find_user(session, actor.username)
-        if user is None or not user.active:
+        if user is None:
+            return actor
+        if not user.active:
             return None
         return Actor(username=user.username, role=Role(user.role))
 

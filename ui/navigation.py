@@ -84,9 +84,23 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 #: Admin-only pages, shown in the "Administration" section to roles that hold their
-#: permission (admins). Issue 6 adds pages/audit_log.py (Permission.VIEW_AUDIT) and
-#: pages/users.py (Permission.MANAGE_USERS) here, with section=ADMINISTRATION.
-ADMIN_PAGES: tuple[PageSpec, ...] = ()
+#: permission (admins); each page checks the permission itself too.
+ADMIN_PAGES: tuple[PageSpec, ...] = (
+    PageSpec(
+        "pages/audit_log.py",
+        "Audit log",
+        ":material/policy:",
+        ADMINISTRATION,
+        Permission.VIEW_AUDIT,
+    ),
+    PageSpec(
+        "pages/users.py",
+        "Users",
+        ":material/manage_accounts:",
+        ADMINISTRATION,
+        Permission.MANAGE_USERS,
+    ),
+)
 
 
 def visible_pages(actor: Actor) -> dict[str, list[PageSpec]]:

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from models.db import get_engine
 from models.tables import utc_now
 from redflags.clinic_time import clinic_timezone, utc_to_local
-from redflags.config import RulesConfig, load_rules
-from services import auth
+from redflags.config import RulesConfig
+from services import audit, auth
 from services.access import Actor, Permission
 from services.settings import access_settings
 
@@ -32,8 +32,8 @@ def engine() -> Engine:
 
 @st.cache_resource
 def rules() -> RulesConfig:
-    """The validated rules configuration, loaded once per server process."""
-    return load_rules()
+    """The validated rules configuration, loaded once per server process (audited)."""
+    return audit.load_rules_recorded(engine=engine(), program="dashboard").config
 
 
 def log_in(actor: Actor) -> None:
@@ -56,6 +56,8 @@ def log_out(reason: str = "user") -> None:
                 f"You were logged off after {access_settings().idle_minutes} minutes "
                 "without activity."
                 if reason == "idle"
+                else "You were logged off: your account was disabled."
+                if reason == "account disabled"
                 else "You were logged off: the longest a login lasts has passed."
             )
 
@@ -75,8 +77,14 @@ def current_actor() -> Actor | None:
     if reason is not None:
         log_out(reason)
         return None
+    # A disabled account or a changed role takes effect at the next click, not at logoff.
+    account = auth.current_account(engine=engine(), actor=actor)
+    if account is None:
+        log_out("account disabled")
+        return None
+    st.session_state[ACTOR_KEY] = account
     st.session_state[LAST_ACTIVITY_KEY] = now
-    return actor
+    return account
 
 
 def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:

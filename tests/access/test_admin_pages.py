@@ -68,3 +68,80 @@ def test_the_users_page_refuses_disabling_the_last_admin(
     at.button(key="users.toggle").click().run()
     assert not at.exception
     assert any("last active administrator" in e.value for e in at.error)
+
+
+def test_the_administration_section_is_in_the_menu_of_admins_only() -> None:
+    from ui.navigation import ADMINISTRATION, visible_pages
+
+    def titles(actor: Actor) -> list[str]:
+        return [spec.title for spec in visible_pages(actor).get(ADMINISTRATION, [])]
+
+    assert titles(Actor("ada", Role.ADMIN)) == ["Audit log", "Users"]
+    assert titles(Actor("cleo", Role.CLINICIAN)) == []
+    assert titles(Actor("vic", Role.VIEWER)) == []
+
+
+def test_disabling_an_account_ends_its_open_login_at_the_next_click(
+    app_database: tuple[str, Engine],
+) -> None:
+    from services import users
+    from tests.access.test_session_limits import run_entry
+
+    _, engine = app_database
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30).run()
+    at.text_input[0].input("cleo")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    run_entry(at)
+    assert state.ACTOR_KEY in at.session_state
+    users.set_active(engine=engine, actor=Actor("ada", Role.ADMIN), username="cleo", active=False)
+    run_entry(at)
+    assert state.ACTOR_KEY not in at.session_state
+    assert [t.value for t in at.title] == ["Log in"]
+    assert any("account was disabled" in i.value for i in at.info)
+
+
+def test_a_demoted_admin_loses_the_admin_pages_at_the_next_click(
+    app_database: tuple[str, Engine],
+) -> None:
+    from services import users
+
+    _, engine = app_database
+    users.create_user(
+        engine=engine,
+        actor=Actor("ada", Role.ADMIN),
+        username="boss",
+        role=Role.ADMIN,
+        password=PASSWORD,
+    )
+    at = AppTest.from_file(str(ROOT / "pages" / "users.py"), default_timeout=30)
+    now = state.clock()
+    at.session_state[state.ACTOR_KEY] = Actor("boss", Role.ADMIN)
+    at.session_state[state.LOGGED_IN_AT_KEY] = now
+    at.session_state[state.LAST_ACTIVITY_KEY] = now
+    at.run()
+    assert [t.value for t in at.title] == ["Users"]
+    users.change_role(
+        engine=engine, actor=Actor("ada", Role.ADMIN), username="boss", role=Role.VIEWER
+    )
+    at.run()
+    assert not at.title
+    assert [e.value for e in at.error] == ["Your role (viewer) does not give access to this page."]
+
+
+def test_the_dashboard_records_its_rules_file_once_however_often_it_reruns(
+    app_database: tuple[str, Engine],
+) -> None:
+    from tests.access.test_session_limits import run_entry
+
+    _, engine = app_database
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30).run()
+    at.text_input[0].input("ada")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    for _ in range(3):
+        run_entry(at)
+        assert not at.exception
+    rows = audit_rows(engine, "rules_loaded")
+    assert len(rows) == 1
+    assert rows[0].username == "process:dashboard"

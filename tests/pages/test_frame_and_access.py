@@ -87,6 +87,8 @@ def test_a_wrong_password_keeps_the_visitor_out(demo_engine: Engine) -> None:
                 "Care-team decision",
                 "Records",
                 "Rules in force",
+                "Audit log",
+                "Users",
             ],
         ),
     ],
