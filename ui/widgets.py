@@ -58,7 +58,9 @@ def patient_picker(
     """
     labels = {c.code: c.label for c in choices}
     wanted = st.query_params.get(PATIENT_PARAM) or st.session_state.get(CURRENT_PATIENT)
-    if wanted in labels and st.session_state.get(PATIENT_PARAM) != wanted:
+    if wanted in labels:
+        # Set even when equal: the value may belong to the picker of the page just left,
+        # which a new page's picker would not inherit.
         st.session_state[PATIENT_PARAM] = wanted
     chosen = st.selectbox(
         label,

@@ -1,0 +1,284 @@
+"""The dashboard in a real browser: log in, review, open a red patient, charts, decision, CSV.
+
+Runs ``streamlit run dashboard.py`` on a free port against a temporary SQLite
+database holding the demo clinic, and drives Debian's Chromium (never a
+browser downloaded by ``playwright install``) headless with a fresh profile.
+Skips when Chromium is missing, unless ``REQUIRE_BROWSER=1`` (CI), which
+makes that a failure. Table cells are drawn on a canvas, so data is checked
+through the downloaded file and AppTest; the browser checks layout.
+
+``SAVE_DOC_SCREENSHOTS=1`` also writes the README's screenshots to
+docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.db import create_db_engine, upgrade
+from redflags.fields import SESSION_COLUMNS
+from tests.pages.helpers import load_demo_clinic
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path(os.environ.get("REDFLAGS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+RED_PATIENT = "DEMO-001"
+
+
+def _chromium_or_skip() -> Path:
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    message = (
+        f"Chromium is not at {CHROMIUM}: install it with `apt-get install -y chromium` "
+        "(or set REDFLAGS_CHROMIUM) to run the browser tests"
+    )
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"streamlit was not healthy within 90 s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard's base URL, served from a demo-clinic database of its own."""
+    _chromium_or_skip()
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    load_demo_clinic(engine)
+    engine.dispose()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = folder / "streamlit.log"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env.pop("REDFLAGS_RULES_FILE", None)
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboard.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(base, server, log)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, f"the server logged an exception:\n{text}"
+
+
+@pytest.fixture
+def page(dashboard: str, tmp_path: Path) -> Iterator[Any]:
+    """A page of a fresh, headless Chromium profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(_chromium_or_skip()),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            accept_downloads=True,
+            viewport={"width": 1440, "height": 1000},
+        )
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def settle(page: Any) -> float:
+    """Wait until the script run the last action started has finished; return the seconds."""
+    started = time.perf_counter()
+    page.wait_for_timeout(150)  # let the rerun the action requested begin
+    page.wait_for_selector(IDLE, timeout=60_000)
+    return time.perf_counter() - started
+
+
+def shot(page: Any, name: str, *, doc_name: str | None = None) -> None:
+    page.mouse.move(5, 5)  # no hover highlight where the last click was
+    page.wait_for_timeout(200)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    if doc_name and os.environ.get("SAVE_DOC_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOC_SCREENSHOTS / doc_name))
+
+
+def menu(page: Any, name: str) -> None:
+    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name=name).click()
+
+
+def choose(page: Any, label: str, text: str) -> None:
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(text)
+    page.get_by_role("option").first.click()
+
+
+def test_a_clinician_reviews_opens_a_red_patient_decides_and_downloads(
+    dashboard: str, page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    timings: dict[str, float] = {}
+    page.goto(dashboard)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_role("textbox", name="Username").fill("demo")
+    page.get_by_role("textbox", name="Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    timings["login → weekly review"] = settle(page)
+
+    # The weekly review: counts, the table (a canvas), the menu.
+    expect(page.get_by_role("heading", name="Weekly review")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Urgent")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Red")).to_be_visible()
+    table = page.get_by_test_id("stDataFrame")
+    expect(table).to_be_visible()
+    assert table.bounding_box()["width"] > 900
+    expect(page.get_by_text("Synthetic demo data")).to_be_visible()
+    page.set_viewport_size({"width": 1600, "height": 1100})
+    page.wait_for_timeout(800)  # the canvas draws its rows (and sparklines)
+    shot(page, "weekly-review", doc_name="weekly-review.png")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+    # Open a red patient's report from the review.
+    choose(page, "Open a patient's report", RED_PATIENT)
+    settle(page)
+    page.get_by_role("button", name="Open report").click()
+    timings["weekly review → report"] = settle(page)
+    expect(page.get_by_role("heading", name="Patient report")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{RED_PATIENT} · Arden Xu")).to_be_visible()
+    expect(page.get_by_text("Repeated overwhelming panic").first).to_be_visible()
+    expect(page.get_by_text("Consider a pause, decided with the patient.")).to_be_visible()
+
+    # The four plotly charts drew their SVG (axes and traces).
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot .main-svg .scatterlayer .trace').length >= 4",
+        timeout=30_000,
+    )
+    charts = page.locator(".js-plotly-plot")
+    assert charts.count() == 4
+    for index in range(4):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        assert chart.locator("svg.main-svg").count() >= 1
+        assert chart.locator(".scatterlayer .trace path").count() >= 1
+        assert chart.bounding_box()["height"] > 200
+    page.get_by_role("heading", name="What to discuss").scroll_into_view_if_needed()
+    page.set_viewport_size({"width": 1440, "height": 2300})
+    page.wait_for_timeout(800)  # plotly redraws at the new size
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_role("heading", name="Patient report").scroll_into_view_if_needed()
+    shot(page, "patient-report", doc_name="patient-report.png")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+    # Download this patient's sessions: the CSV of records.md, this patient only.
+    with page.expect_download(timeout=30_000) as download_info:
+        page.get_by_role("button", name="Download this patient's sessions (CSV)").click()
+    download = download_info.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(str(saved))
+    assert download.suggested_filename.startswith(f"sessions-{RED_PATIENT}-")
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert rows[0] == list(SESSION_COLUMNS)
+    assert len(rows) > 2 and {row[0] for row in rows[1:]} == {RED_PATIENT}
+
+    # Record a decision with the patient: a pause, considering the open red flag.
+    page.get_by_test_id("stMainBlockContainer").get_by_role(
+        "link", name="Record a care-team decision"
+    ).click()
+    timings["report → decision"] = settle(page)
+    expect(page.get_by_role("heading", name="Care-team decision")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Patient")).to_have_value(f"{RED_PATIENT} · Arden Xu")
+    page.get_by_role("radiogroup", name="Decision").get_by_role("radio", name="Pause").click()
+    settle(page)
+    page.get_by_role("textbox", name="Who took part").fill("the patient; Dr Hana Sato")
+    page.get_by_role("textbox", name="The patient's view, in their own words").fill(
+        "I'd like a break before deciding."
+    )
+    page.get_by_role("textbox", name="Rationale").fill("Two hard panic sessions out of three.")
+    page.keyboard.press("Tab")
+    settle(page)
+    page.get_by_role("button", name="Record the decision").click()
+    timings["record decision"] = settle(page)
+    expect(page.get_by_text(f"Decision recorded for {RED_PATIENT}.")).to_be_visible()
+    expect(page.get_by_text("Repeated overwhelming panic: addressed by Pause")).to_be_visible()
+    shot(page, "decision-recorded")
+
+    # Back on the weekly review, the layout still holds.
+    menu(page, "Weekly review")
+    timings["decision → weekly review"] = settle(page)
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "e2e-timings.txt").write_text(
+        "\n".join(f"{step}: {seconds:.2f} s" for step, seconds in timings.items()) + "\n",
+        encoding="utf-8",
+    )
+    slow = {step: s for step, s in timings.items() if s > 10}
+    assert not slow, f"steps slower than 10 s in the browser: {slow}"
