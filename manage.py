@@ -248,13 +248,13 @@ def cmd_verify_audit(_args: argparse.Namespace) -> int:
         for problem in report.problems:
             _err(f"audit row {problem.event_id}: {problem.problem}")
         _err(
-            f"The audit trail is broken in {len(report.problems)} place(s) "
-            f"among {report.rows} rows."
+            f"The audit trail is broken in {len(report.problems)} place(s) among "
+            f"{report.rows} rows."
         )
         return EXIT_INVALID
     print(
         f"The audit trail is intact: {report.rows} rows, each chained to the one before. "
-        f"Newest hash: {report.head_hash}"
+        f"Newest hash: {report.head_hash} (note it down elsewhere to detect a rewrite)."
     )
     return EXIT_OK
 
