@@ -36,6 +36,7 @@ from redflags.validation import Problem, format_utc_offset
 LINE_TERMINATOR = "\r\n"
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
+_FORMULA_OR_QUOTE = frozenset("=+-@\t\r\n'")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 SAVE_AS_UTF8 = 'save it as "CSV UTF-8 (Comma delimited)" and import that file'
 
@@ -115,18 +116,23 @@ def write_csv(
     """The CSV bytes of ``rows`` (cells already text) under ``columns``, formula-safe."""
     numeric = frozenset(numeric_columns)
     is_numeric = [column in numeric for column in columns]
+    guarded = _FORMULA_OR_QUOTE
+
+    def safe(cell: str, numeric_cell: bool) -> str:
+        if numeric_cell and _PLAIN_NUMBER.fullmatch(cell):
+            return cell  # a number (e.g. -0.55) is never altered
+        return neutralise(cell)
+
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator=LINE_TERMINATOR)
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow(
-            [
-                cell
-                if numeric_cell and (not cell or _PLAIN_NUMBER.fullmatch(cell))
-                else neutralise(cell)
-                for cell, numeric_cell in zip(row, is_numeric, strict=True)
-            ]
-        )
+    writer.writerows(
+        [
+            cell if not cell or cell[0] not in guarded else safe(cell, numeric_cell)
+            for cell, numeric_cell in zip(row, is_numeric, strict=True)
+        ]
+        for row in rows
+    )
     return buffer.getvalue().encode("utf-8")
 
 

@@ -552,39 +552,59 @@ def _unfit_rows(values: Sequence[Sequence[Any]]) -> Iterable[int]:
 # ---------------------------------------------------------------- export
 
 
-def _session_cell_formatters() -> list[Callable[[object], str]]:
-    def text(value: object) -> str:
-        return "" if value is None else str(value)
+def _texts_of(column: Sequence[object]) -> list[str]:
+    return ["" if value is None else str(value) for value in column]
 
-    def number(value: object) -> str:
-        return format_number(value) if isinstance(value, int | float) else ""
 
-    kinds = {f.name: f.kind for f in SESSION_FIELDS}
+def _numbers_of(column: Sequence[Any]) -> list[str]:
     return [
-        number if kinds[name] in (Kind.NUMBER, Kind.INTEGER) else text
-        for name in SESSION_COLUMNS[2:]
+        "" if value is None else str(value) if type(value) is int else format_number(value)
+        for value in column
     ]
 
 
-def session_rows(records: Iterable[Sequence[object]], tz: ZoneInfo) -> Iterable[list[str]]:
-    """The CSV cells of stored sessions given in :data:`SESSION_RECORD_KEYS` order."""
-    formatters = _session_cell_formatters()
-    for record in records:
-        code, session_at, time_recorded, *values = record
-        if not isinstance(session_at, datetime):
-            raise TypeError("session_at must be a datetime")
-        yield [
-            str(code),
-            format_local_time(session_at, tz, with_time=bool(time_recorded)),
-            *(fmt(value) for fmt, value in zip(formatters, values, strict=True)),
+def _times_of(moments: Sequence[Any], timed: Sequence[Any], tz: ZoneInfo) -> list[str]:
+    """Stored UTC times as clinic-local ISO text: the date alone when no time was recorded."""
+    if is_utc_zone(tz):
+        return [
+            moment.isoformat(timespec=_timespec(moment)) if with_time else moment.date().isoformat()
+            for moment, with_time in zip(moments, timed, strict=True)
         ]
+    return [
+        format_local_time(moment, tz, with_time=bool(with_time))
+        for moment, with_time in zip(moments, timed, strict=True)
+    ]
 
 
-def sessions_csv(records: Iterable[Sequence[object]], tz: ZoneInfo) -> bytes:
+def _timespec(moment: datetime) -> str:
+    """As :func:`redflags.csv_format.format_local_time`: seconds and fraction only if not 0."""
+    if moment.microsecond:
+        return "microseconds"
+    return "seconds" if moment.second else "minutes"
+
+
+def session_rows(records: Sequence[Sequence[object]], tz: ZoneInfo) -> Iterable[tuple[str, ...]]:
+    """The CSV cells of stored sessions given in :data:`SESSION_RECORD_KEYS` order.
+
+    Formatted column by column: the export of 500,000 sessions takes seconds.
+    """
+    if not records:
+        return []
+    columns = list(zip(*records, strict=True))
+    kinds = {f.name: f.kind for f in SESSION_FIELDS}
+    texts = [
+        _numbers_of(column) if kinds[name] in (Kind.NUMBER, Kind.INTEGER) else _texts_of(column)
+        for name, column in zip(SESSION_COLUMNS[2:], columns[3:], strict=True)
+    ]
+    return zip(_texts_of(columns[0]), _times_of(columns[1], columns[2], tz), *texts, strict=True)
+
+
+def sessions_csv(records: Sequence[Sequence[object]], tz: ZoneInfo) -> bytes:
     """The sessions CSV (records.md) of stored sessions, in the order given."""
-    return write_csv(
-        SESSION_COLUMNS, session_rows(records, tz), numeric_columns=SESSION_NUMBER_COLUMNS
-    )
+    with paused_gc():
+        return write_csv(
+            SESSION_COLUMNS, session_rows(records, tz), numeric_columns=SESSION_NUMBER_COLUMNS
+        )
 
 
 def decision_rows(records: Iterable[Sequence[object]], tz: ZoneInfo) -> Iterable[list[str]]:

@@ -607,16 +607,21 @@ def export_sessions(
     """
     require(actor, Permission.EXPORT_RECORDS)
     tz = tz or clinic_timezone()
-    with read_session(engine) as session:
-        code = _patient_scope(session, patient)
-        found = store.session_records(session, patient_code=code, end_utc=_end_of_day(as_of, tz))
-    data = csv_records.sessions_csv(found, tz)
+    with paused_gc():
+        with read_session(engine) as session:
+            code = _patient_scope(session, patient)
+            found = store.session_records(
+                session, patient_code=code, end_utc=_end_of_day(as_of, tz)
+            )
+        data = csv_records.sessions_csv(found, tz)
+        rows = len(found)
+        del found
     return _finish_export(
         engine=engine,
         actor=actor,
         what="sessions",
         data=data,
-        rows=len(found),
+        rows=rows,
         patient=code,
         as_of=as_of,
         destination=destination,
