@@ -74,7 +74,8 @@ def check_password(password: str, *, username: str, min_length: int = MIN_PASSWO
         raise UserError(f"The password must be at least {min_length} characters long.")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise UserError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters long.")
-    if password.strip().lower() == username.strip().lower():
+    # Only the demo's published demo/demo login lowers the minimum; it is exempt here too.
+    if min_length >= MIN_PASSWORD_LENGTH and password.strip().lower() == username.strip().lower():
         raise UserError("The password must not be the username.")
 
 
