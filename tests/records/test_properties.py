@@ -66,7 +66,7 @@ codes = st.from_regex(r"[A-Za-z0-9_.\-]{1,10}", fullmatch=True)
 free_text = st.one_of(
     st.none(),
     st.text(
-        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30
+        st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30
     ).filter(lambda text: not is_blank(text)),
     st.sampled_from(["=1+1", "'=x", "''@y", "-2+3", "\tTab", "a\r\nb", 'q"uote', "é ü 中"]),
 )
