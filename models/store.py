@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, Table, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from models.tables import decision_table, patient_table, session_table
@@ -179,14 +180,22 @@ def _copy_rows(
     rows: Iterable[Sequence[object]],
 ) -> None:
     """PostgreSQL COPY, several times faster than INSERT for large files (same transaction)."""
+    import psycopg
     from psycopg import sql
 
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        # Raised by the driver itself, outside SQLAlchemy: wrap it as SQLAlchemy would
+        # (IntegrityError for a duplicate key, OperationalError for a lost connection…).
+        raise DBAPIError.instance(
+            f"COPY {table_name}", None, error, psycopg.Error, dialect=None
+        ) from error
 
 
 # ---------------------------------------------------------------- export reads

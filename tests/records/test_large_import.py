@@ -105,3 +105,17 @@ def test_500000_rows_import_within_60_seconds_and_2_gb(db_url: str, tmp_path: Pa
     assert elapsed <= 60
     assert peak_mb <= 2048
     assert path.stat().st_size <= records.DEFAULT_MAX_BYTES
+
+
+def test_a_row_stored_by_someone_else_between_check_and_insert_refuses_the_file(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique key catches what the check could not see (a concurrent import)."""
+    assert import_sessions(engine, big_file(150)).ok
+    before = clinical_counts(engine)
+    monkeypatch.setattr(store, "stored_sessions", lambda *_args: {})  # blind to stored rows
+    result = import_sessions(engine, big_file(300))
+    assert result.outcome is records.Outcome.REFUSED
+    assert result.messages()[0].startswith("file: the database refused the rows")
+    assert clinical_counts(engine) == before
+    assert audit_details(engine, "sessions_import")[-1]["outcome"] == "refused"
