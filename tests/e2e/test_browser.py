@@ -1,8 +1,9 @@
 """The dashboard in a real browser: log in, review, open a red patient, charts, decision, CSV.
 
 Runs ``streamlit run dashboard.py`` on a free port against a temporary SQLite
-database holding the demo clinic, and drives Debian's Chromium (never a
-browser downloaded by ``playwright install``) headless with a fresh profile.
+database holding the demo clinic (``manage.py init-db`` then ``manage.py demo``),
+and drives Debian's Chromium (never a browser downloaded by ``playwright
+install``) headless with a fresh profile.
 Skips when Chromium is missing, unless ``REQUIRE_BROWSER=1`` (CI), which
 makes that a failure. Table cells are drawn on a canvas, so data is checked
 through the downloaded file and AppTest; the browser checks layout.
@@ -27,9 +28,7 @@ from typing import Any
 
 import pytest
 
-from models.db import create_db_engine, upgrade
 from redflags.fields import SESSION_COLUMNS
-from tests.pages.helpers import load_demo_clinic
 
 pytestmark = pytest.mark.e2e
 
@@ -88,15 +87,21 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _chromium_or_skip()
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'demo.db'}"
-    engine = create_db_engine(url)
-    upgrade(engine)
-    load_demo_clinic(engine)
-    engine.dispose()
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env.pop("REDFLAGS_RULES_FILE", None)
+    for command in ("init-db", "demo"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, f"manage.py {command}: {done.stdout}{done.stderr}"
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = folder / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    env.pop("REDFLAGS_RULES_FILE", None)
     with log.open("wb") as output:
         server = subprocess.Popen(
             [

@@ -9,11 +9,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
-from models.db import write_session
-from models.tables import AuditEvent, User, utc_now
+from models.tables import AuditEvent, utc_now
 from redflags.codes import Role
-from services import demo, users
-from services.access import Actor, command_line_actor, hash_password
+from services import demo
+from services.access import Actor, command_line_actor
 from ui import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,20 +78,5 @@ def no_exception(at: AppTest) -> None:
 
 
 def load_demo_clinic(engine: Engine) -> None:
-    """Load the demo clinic for today, as ``manage.py demo`` does, with its demo/demo login.
-
-    Works around services.users.check_password refusing a password equal to the
-    username, which stops load_demo at its very last step (creating demo/demo)
-    after the clinic itself is loaded: the login is then added directly.
-    """
-    try:
-        demo.load_demo(engine=engine, actor=command_line_actor())
-    except users.UserError:
-        with write_session(engine) as session:
-            session.add(
-                User(
-                    username=demo.DEMO_USERNAME,
-                    role=Role.ADMIN.value,
-                    password_hash=hash_password(demo.DEMO_PASSWORD),
-                )
-            )
+    """Load the demo clinic for today with its demo/demo login, as ``manage.py demo`` does."""
+    demo.load_demo(engine=engine, actor=command_line_actor())
