@@ -363,8 +363,8 @@ def _import(
             Outcome.REFUSED,
             [
                 Problem(
-                    "the database refused the rows (another import or a colleague may have just "
-                    "recorded the same sessions): nothing was imported; run the import again"
+                    f"the database refused the rows (another import or a colleague may have just "
+                    f"recorded the same {kind.what}): nothing was imported; run the import again"
                 )
             ],
             rows_read=parsed.rows_read,
