@@ -11,10 +11,20 @@ from sqlmodel import col, select
 from models.db import write_session
 from models.tables import Decision, Patient, utc_now
 from redflags.clinic_time import clinic_timezone
+from redflags.codes import DecisionKind, TreatmentStatus
 from redflags.validation import Problem, validate_decision_row
 from services import audit
 from services.access import Actor, Permission, require
 from services.sessions import SaveResult
+
+#: The treatment status a patient is in after the care team's latest decision.
+TREATMENT_AFTER: dict[str, TreatmentStatus] = {
+    DecisionKind.CONTINUE: TreatmentStatus.ACTIVE,
+    DecisionKind.ADJUST_DOSE: TreatmentStatus.ACTIVE,
+    DecisionKind.SWITCH_ROUTE: TreatmentStatus.ACTIVE,
+    DecisionKind.PAUSE: TreatmentStatus.PAUSED,
+    DecisionKind.STOP: TreatmentStatus.STOPPED,
+}
 
 
 def record_decision(
@@ -24,7 +34,9 @@ def record_decision(
 
     ``recorded_by`` is always the acting user. The flags listed in
     ``flags_considered`` become addressed (rules.md §8) until a new session is
-    evidence for them again.
+    evidence for them again. When it is the patient's latest decision, the
+    patient's treatment status follows it (pause → paused, stop → stopped,
+    continue / adjust dose / switch route → active).
     """
     require(actor, Permission.WRITE_CLINICAL)
     raw = {**values, "recorded_by": actor.username}
@@ -56,6 +68,16 @@ def record_decision(
             )
         values_to_store = {k: v for k, v in record.items() if k != "patient_code"}
         decision = Decision.model_validate({"patient_id": patient.id, **values_to_store})
+        later = session.exec(
+            select(Decision.id).where(
+                col(Decision.patient_id) == patient.id,
+                col(Decision.decided_at) > decision.decided_at,
+            )
+        ).first()
+        status_before = patient.treatment_status
+        if later is None:
+            patient.treatment_status = TREATMENT_AFTER[DecisionKind(decision.decision)].value
+            session.add(patient)
         session.add(decision)
         session.flush()
         audit.record(
@@ -73,6 +95,7 @@ def record_decision(
                 "route_to": decision.route_to,
                 "dose_from_mg": decision.dose_from_mg,
                 "dose_to_mg": decision.dose_to_mg,
+                "treatment_status": {"before": status_before, "after": patient.treatment_status},
             },
         )
         return SaveResult(decision.id)

@@ -1,0 +1,163 @@
+"""Logging and editing sessions, recording decisions: validated, audited, and reflected at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from models.db import read_session, write_session
+from models.queries import audit_events_in_order, upsert_patient
+from models.tables import Patient
+from redflags.codes import Role
+from redflags.config import load_rules
+from services.access import Actor, PermissionDenied
+from services.decisions import record_decision
+from services.report import patient_report
+from services.sessions import edit_session, log_session, session_form_values
+
+CLINICIAN = Actor("dr_okafor", Role.CLINICIAN)
+TODAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 18, 0)
+
+
+@pytest.fixture
+def clinic(engine: Engine) -> Engine:
+    with write_session(engine) as session:
+        upsert_patient(
+            session, code="007", display_name="", primary_clinician="", treatment_status="active"
+        )
+    return engine
+
+
+def _hard_panic(when: str, level: str = "8") -> dict[str, str]:
+    return {
+        "patient_id": "007",
+        "session_date": when,
+        "route": "ketamine_iv",
+        "dose_mg": "35",
+        "panic": level,
+        "panic_course": "persisted",
+    }
+
+
+def _audit(engine: Engine) -> list[tuple[str, dict[str, object]]]:
+    with read_session(engine) as session:
+        return [(e.action, json.loads(e.details)) for e in audit_events_in_order(session)]
+
+
+def test_a_valid_session_is_saved_and_audited_with_its_values(clinic: Engine) -> None:
+    result = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
+    )
+    assert result.ok
+    action, details = _audit(clinic)[-1]
+    assert action == "session_created"
+    after = details["after"]
+    assert isinstance(after, dict) and after["panic"] == 8 and after["route"] == "ketamine_iv"
+
+
+def test_a_bad_session_is_refused_with_the_field_and_nothing_is_saved(clinic: Engine) -> None:
+    values = _hard_panic("2026-11-20T09:30") | {"route": "esketamine_nasal", "dose_mg": "42"}
+    result = log_session(engine=clinic, actor=CLINICIAN, values=values, today=TODAY)
+    assert not result.ok
+    assert [p.column for p in result.problems] == ["dose_mg"]
+    assert _audit(clinic) == []
+
+
+def test_a_second_session_at_the_same_time_is_refused(clinic: Engine) -> None:
+    log_session(engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY)
+    again = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30", "9"), today=TODAY
+    )
+    assert not again.ok and again.problems[0].column == "session_date"
+
+
+def test_editing_a_session_keeps_the_old_values_in_the_audit_trail(clinic: Engine) -> None:
+    saved = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
+    )
+    assert saved.record_id is not None
+    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    assert form["panic"] == "8" and form["session_date"] == "2026-11-20T09:30"
+    edited = edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        values=form | {"panic": "5", "panic_course": "reflected"},
+        today=TODAY,
+    )
+    assert edited.ok
+    action, details = _audit(clinic)[-1]
+    assert action == "session_edited"
+    assert details["changed"] == ["panic", "panic_course"]
+    assert details["before"] == {"panic": 8, "panic_course": "persisted"}
+    assert details["after"] == {"panic": 5, "panic_course": "reflected"}
+
+
+def test_a_viewer_can_neither_log_nor_decide(clinic: Engine) -> None:
+    viewer = Actor("v", Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        log_session(engine=clinic, actor=viewer, values=_hard_panic("2026-11-20"), today=TODAY)
+    with pytest.raises(PermissionDenied):
+        record_decision(engine=clinic, actor=viewer, values={}, now=NOW)
+
+
+def _decide(engine: Engine, kind: str, when: str, flags: str = "repeated_panic") -> None:
+    values = {
+        "patient_id": "007",
+        "decided_at": when,
+        "decision": kind,
+        "participants": "Dr Okafor;patient",
+        "patient_view": "I would like a break.",
+        "flags_considered": flags,
+    }
+    if kind == "adjust_dose":
+        values |= {"route_from": "ketamine_iv", "dose_from_mg": "35", "dose_to_mg": "30"}
+    result = record_decision(engine=engine, actor=CLINICIAN, values=values, now=NOW)
+    assert result.ok, result.problems
+
+
+def test_a_decision_addresses_the_flags_it_considered_and_status_follows(clinic: Engine) -> None:
+    for when in ("2026-11-18T09:30", "2026-11-20T09:30"):
+        log_session(engine=clinic, actor=CLINICIAN, values=_hard_panic(when), today=TODAY)
+    config = load_rules()
+    before = patient_report(
+        engine=clinic, actor=CLINICIAN, patient_code="007", as_of=TODAY, config=config
+    )
+    assert before.review.status == "red"
+    _decide(clinic, "pause", "2026-11-21T10:00")
+    after = patient_report(
+        engine=clinic, actor=CLINICIAN, patient_code="007", as_of=TODAY, config=config
+    )
+    assert after.review.status == "green"
+    assert [f.code for f in after.review.addressed] == ["repeated_panic"]
+    assert after.patient.treatment_status == "paused"
+    action, _details = _audit(clinic)[-1]
+    assert action == "patient_viewed"
+    decided = next(d for a, d in _audit(clinic) if a == "decision_recorded")
+    assert decided["treatment_status"] == {"before": "active", "after": "paused"}
+
+
+def test_only_the_latest_decision_sets_the_treatment_status(clinic: Engine) -> None:
+    _decide(clinic, "stop", "2026-11-22T10:00")
+    _decide(clinic, "adjust_dose", "2026-11-01T10:00")  # an older decision, recorded late
+    with read_session(clinic) as session:
+        patient = session.get(Patient, 1)
+        assert patient is not None and patient.treatment_status == "stopped"
+    _decide(clinic, "continue", "2026-11-23T10:00")
+    with read_session(clinic) as session:
+        patient = session.get(Patient, 1)
+        assert patient is not None and patient.treatment_status == "active"
+
+
+def test_a_decision_for_an_unknown_patient_is_refused(clinic: Engine) -> None:
+    result = record_decision(
+        engine=clinic,
+        actor=CLINICIAN,
+        values={"patient_id": "999", "decided_at": "2026-11-21T10:00", "decision": "continue"},
+        now=NOW,
+    )
+    assert not result.ok and result.problems[0].column == "patient_id"
