@@ -7,9 +7,9 @@ pages a role may not use are left out of the navigation (ui/navigation.py).
 
 import streamlit as st
 
+from redflags.labels import plain
 from services import demo
 from ui import navigation, state
-from ui.labels import plain
 
 st.set_page_config(
     page_title="Red-flag review",

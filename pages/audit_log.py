@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from redflags.labels import DATE_INPUT_FORMAT, plain
 from services.access import Permission
 from services.audit import verify_audit
 from services.audit_log import (
@@ -14,7 +15,6 @@ from services.audit_log import (
     export_audit,
 )
 from ui import state, widgets
-from ui.labels import DATE_INPUT_FORMAT, plain
 
 actor = state.require_login(Permission.VIEW_AUDIT)
 engine = state.engine()

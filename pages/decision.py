@@ -8,15 +8,7 @@ import streamlit as st
 
 from redflags.codes import DecisionKind
 from redflags.fields import ROUTES
-from services.access import Permission
-from services.caseload import patient_status
-from services.decisions import record_decision
-from services.patients import patient_choices
-from services.report import UnknownPatient, patient_report
-from services.report_view import open_flag_codes
-from services.sessions import SaveResult
-from ui import forms, navigation, state, widgets
-from ui.labels import (
+from redflags.labels import (
     DATE_INPUT_FORMAT,
     DECISION_WORDS,
     decision_words,
@@ -27,6 +19,14 @@ from ui.labels import (
     route_and_dose,
     route_words,
 )
+from services.access import Permission
+from services.caseload import patient_status
+from services.decisions import record_decision
+from services.patients import patient_choices
+from services.report import UnknownPatient, patient_report
+from services.report_view import open_flag_codes
+from services.sessions import SaveResult
+from ui import forms, navigation, state, widgets
 
 actor = state.require_login(Permission.WRITE_CLINICAL)
 engine, config = state.engine(), state.rules()

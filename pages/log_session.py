@@ -9,12 +9,7 @@ its own field.
 import streamlit as st
 
 from redflags.fields import COURSES, FIELDS_BY_NAME, ROUTES, THEMES, Field, Kind
-from services.access import Permission
-from services.caseload import patient_status
-from services.patients import TREATMENT_STATUSES, add_patient, patient_choices, session_choices
-from services.sessions import SaveResult, edit_session, log_session, session_form_values
-from ui import forms, navigation, state, widgets
-from ui.labels import (
+from redflags.labels import (
     COURSE_HELP,
     DATE_INPUT_FORMAT,
     course_words,
@@ -24,6 +19,11 @@ from ui.labels import (
     route_words,
     treatment_words,
 )
+from services.access import Permission
+from services.caseload import patient_status
+from services.patients import TREATMENT_STATUSES, add_patient, patient_choices, session_choices
+from services.sessions import SaveResult, edit_session, log_session, session_form_values
+from ui import forms, navigation, state, widgets
 
 actor = state.require_login(Permission.WRITE_CLINICAL)
 engine = state.engine()

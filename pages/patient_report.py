@@ -6,19 +6,7 @@ from datetime import date
 import streamlit as st
 
 from redflags.engine import Finding, PatientReview
-from services.access import Permission
-from services.exports import ExportKind, ExportRequest, build_export, file_name
-from services.patients import patient_choices
-from services.report import UnknownPatient, patient_report
-from services.report_view import (
-    decision_table,
-    evidence_frame,
-    latest_commitment,
-    session_markers,
-    session_table,
-)
-from ui import charts, navigation, state, widgets
-from ui.labels import (
+from redflags.labels import (
     DATE_INPUT_FORMAT,
     STALE_MARK,
     days_text,
@@ -32,6 +20,18 @@ from ui.labels import (
     route_words,
     treatment_words,
 )
+from services.access import Permission
+from services.exports import ExportKind, ExportRequest, build_export, file_name
+from services.patients import patient_choices
+from services.report import UnknownPatient, patient_report
+from services.report_view import (
+    decision_table,
+    evidence_frame,
+    latest_commitment,
+    session_markers,
+    session_table,
+)
+from ui import charts, navigation, state, widgets
 
 actor = state.require_login()
 st.title("Patient report")

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
+from redflags.labels import DATE_INPUT_FORMAT, format_date, plain
 from services.access import Permission
 from services.exports import EXPORT_WORDS, ExportKind, ExportRequest, build_export, file_name
 from services.patients import patient_choices
 from services.records import ImportResult, import_decisions, import_sessions
 from ui import state, widgets
-from ui.labels import DATE_INPUT_FORMAT, format_date, plain
 
 actor = state.require_login(Permission.EXPORT_RECORDS)
 engine, config = state.engine(), state.rules()

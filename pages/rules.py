@@ -3,9 +3,9 @@
 import streamlit as st
 
 from redflags.config import RULES_FILE_ENV, SHIPPED_RULES_FILE, rules_file_in_force
+from redflags.labels import plain
 from services.rules_info import rules_table
 from ui import state
-from ui.labels import plain
 
 state.require_login()
 st.title("Rules in force")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from models.tables import utc_now
 from redflags.codes import Role
+from redflags.labels import plain
 from services.access import Permission
 from services.users import (
     MIN_PASSWORD_LENGTH,
@@ -17,7 +18,6 @@ from services.users import (
     unlock_user,
 )
 from ui import state
-from ui.labels import plain
 
 actor = state.require_login(Permission.MANAGE_USERS)
 engine = state.engine()

@@ -3,11 +3,7 @@
 import streamlit as st
 
 from redflags.fields import ROUTES
-from services.access import Permission
-from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters, caseload
-from services.patients import TREATMENT_STATUSES
-from ui import navigation, state
-from ui.labels import (
+from redflags.labels import (
     DATE_INPUT_FORMAT,
     STALE_MARK,
     TABLE_DATE_FORMAT,
@@ -16,6 +12,10 @@ from ui.labels import (
     status_text,
     treatment_words,
 )
+from services.access import Permission
+from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters, caseload
+from services.patients import TREATMENT_STATUSES
+from ui import navigation, state
 
 TABLE_ROW_HEIGHT = 35  # Streamlit's default row height, px
 

@@ -19,9 +19,7 @@ from redflags.clinic_time import clinic_timezone
 from redflags.codes import Status, TreatmentStatus
 from redflags.config import RulesConfig
 from redflags.engine import PatientReview, Review, sort_review
-from services.access import Actor, Permission, require
-from services.review import end_of_day_utc, weekly_review
-from ui.labels import (
+from redflags.labels import (
     STALE_MARK,
     days_text,
     decision_words,
@@ -32,6 +30,8 @@ from ui.labels import (
     status_text,
     treatment_words,
 )
+from services.access import Actor, Permission, require
+from services.review import end_of_day_utc, weekly_review
 
 #: How many of a patient's latest PHQ-9 scores the sparkline shows.
 PHQ9_TREND_SCORES = 8

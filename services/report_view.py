@@ -20,8 +20,7 @@ from redflags.codes import RED_FLAG_THEMES, Course, GreenLight
 from redflags.config import RulesConfig
 from redflags.engine import Finding
 from redflags.fields import BP_READINGS, FIELDS_BY_NAME, THEMES
-from redflags.signals import green_sessions, hard_sessions, prepare_recent
-from ui.labels import (
+from redflags.labels import (
     course_words,
     decision_words,
     flag_words,
@@ -29,6 +28,7 @@ from ui.labels import (
     format_moment,
     route_words,
 )
+from redflags.signals import green_sessions, hard_sessions, prepare_recent
 
 #: The sessions that give each green light of rules.md §6: (theme, courses that count).
 GREEN_LIGHT_THEMES: dict[str, tuple[tuple[str, tuple[Course, ...]], ...]] = {

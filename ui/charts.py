@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from redflags.config import RulesConfig
 from redflags.fields import BP_READINGS, FIELDS_BY_NAME, THEMES
-from ui.labels import decision_words, format_date, route_words
+from redflags.labels import decision_words, format_date, route_words
 
 #: Colour-blind-safe palette (Okabe–Ito), one colour per theme.
 THEME_COLOURS: dict[str, str] = {

@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import streamlit as st
 
 from redflags.engine import PatientReview
-from services.patients import PatientChoice
-from ui.labels import (
+from redflags.labels import (
     STATUS_LOOK,
     decision_words,
     flag_words,
@@ -16,6 +15,7 @@ from ui.labels import (
     plain,
     recommendation_words,
 )
+from services.patients import PatientChoice
 
 #: The query parameter (and widget key) that names the patient a page is about.
 PATIENT_PARAM = "patient"

@@ -8,6 +8,7 @@ from typing import Any, cast
 import pandas as pd
 import pytest
 
+from redflags import labels
 from redflags.codes import (
     ALL_FLAGS,
     Course,
@@ -17,7 +18,6 @@ from redflags.codes import (
     Status,
     TreatmentStatus,
 )
-from ui import labels
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The words and formats the pages show: codes in plain words, dates in the clinic's format.
+"""Plain words for codes, statuses and dates, shared by pages, services and exports.
 
 Codes live in :mod:`redflags.codes`; this module only says how each one reads
 on screen. Status is always shown with an icon **and** a word, never by colour
