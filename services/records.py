@@ -675,7 +675,7 @@ def export_review(
     the rules engine gives it. ``config`` defaults to the rules file in force.
     Needs EXPORT_RECORDS (and the review's own VIEW_PATIENTS).
     """
-    from redflags.engine import review_csv_frame
+    from redflags.engine import review_csv_frame, sort_review
     from services.review import weekly_review
 
     require(actor, Permission.EXPORT_RECORDS)
@@ -692,7 +692,7 @@ def export_review(
         else audit.load_rules_recorded(engine=engine, actor=actor).config,
         patient_codes=[code] if code is not None else None,
     )
-    frame = review_csv_frame(review)
+    frame = review_csv_frame(sort_review(review.table))
     if code is not None:
         frame = frame[frame["patient_id"] == code]
     rows = [

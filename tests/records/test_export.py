@@ -260,6 +260,7 @@ def test_the_review_export_has_one_row_per_patient_in_records_md_columns(engine:
     assert (a["phq9_baseline"], a["phq9_latest"], a["dose_mg"]) == ("20", "9", "56")
     assert a["stale"] == "false" and b["stale"] == "true"
     assert b["status"] == "urgent" and b["safety_flags"].startswith("suicidality")
+    assert [row[0] for row in table[1:]] == ["B", "'-A"]  # weekly-review order: urgent first
     assert result.rows == 2
     assert audit_details(engine, "records_export")[-1]["what"] == "review"
 
