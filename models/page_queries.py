@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, CursorResult, Select, select, true
 from sqlmodel import Session
 
-from models.queries import utc_to_local_column
+from models.queries import patients_in_scope, utc_to_local_column
 from models.tables import patient_table, session_table
 
 PHQ9_SCORE_COLUMNS: tuple[str, ...] = ("patient_id", "session_at", "phq9")
@@ -28,17 +28,10 @@ SESSION_CHOICE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _patients(patient_codes: Sequence[str] | None) -> Select[Any]:
-    statement = select(patient_table.c.id, patient_table.c.code)
-    if patient_codes is not None:
-        statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
-    return statement
-
-
 def _recent_phq9_statement(
     dialect: str, end_utc: datetime, per_patient: int, patient_codes: Sequence[str] | None
 ) -> Select[Any]:
-    patients = _patients(patient_codes).subquery("p")
+    patients = patients_in_scope(patient_codes).subquery("p")
     if dialect == "postgresql":
         scores = (
             select(session_table.c.session_at, session_table.c.phq9)

@@ -54,7 +54,8 @@ SESSION_VALUE_COLUMNS: tuple[str, ...] = tuple(
 )
 
 
-def _patients_in_scope(patient_codes: Sequence[str] | None) -> Select[Any]:
+def patients_in_scope(patient_codes: Sequence[str] | None) -> Select[Any]:
+    """Patient ids and codes: all of them, or those listed."""
     statement = select(patient_table.c.id, patient_table.c.code)
     if patient_codes is not None:
         statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
@@ -64,7 +65,7 @@ def _patients_in_scope(patient_codes: Sequence[str] | None) -> Select[Any]:
 def _recent_statement(
     dialect: str, end_utc: datetime, sessions: int, patient_codes: Sequence[str] | None
 ) -> Select[Any]:
-    patients = _patients_in_scope(patient_codes).subquery("p")
+    patients = patients_in_scope(patient_codes).subquery("p")
     if dialect == "postgresql":
         recent = (
             select(session_table)
@@ -102,7 +103,7 @@ def _recent_statement(
 def _summary_statement(
     end_utc: datetime, count_cap: int, patient_codes: Sequence[str] | None
 ) -> Select[Any]:
-    patients = _patients_in_scope(patient_codes).subquery("p")
+    patients = patients_in_scope(patient_codes).subquery("p")
     s = session_table.alias("s")
     before_end = (s.c.patient_id == patients.c.id) & (s.c.session_at < end_utc)
     with_phq9 = before_end & s.c.phq9.is_not(None)
