@@ -52,6 +52,21 @@ def audit_events_in_order(session: Session) -> list[AuditEvent]:
 SESSION_VALUE_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in session_table.columns if c.name not in ("id", "patient_id")
 )
+#: What the rules read of a recent session (the window carries nothing else: less to fetch).
+WINDOW_COLUMNS: tuple[str, ...] = tuple(
+    name
+    for name in SESSION_VALUE_COLUMNS
+    if name
+    not in (
+        "weight_kg",
+        "dissociation_cadss",
+        "commitment",
+        "note",
+        "recorded_by",
+        "created_at",
+        "updated_at",
+    )
+)
 
 
 def patients_in_scope(patient_codes: Sequence[str] | None) -> Select[Any]:
@@ -77,7 +92,7 @@ def _recent_statement(
         )
         return select(
             patients.c.code.label("patient_id"),
-            *(recent.c[name] for name in SESSION_VALUE_COLUMNS),
+            *(recent.c[name] for name in WINDOW_COLUMNS),
         ).select_from(patients.join(recent, true()))
     # SQLite has no LATERAL: the ids of each patient's latest rows come from a
     # correlated subquery that walks the (patient_id, session_at) index backwards.
@@ -93,7 +108,7 @@ def _recent_statement(
     return (
         select(
             patients.c.code.label("patient_id"),
-            *(session_table.c[name] for name in SESSION_VALUE_COLUMNS),
+            *(session_table.c[name] for name in WINDOW_COLUMNS),
         )
         .select_from(patients)
         .join(session_table, session_table.c.id.in_(latest_ids))
@@ -135,7 +150,9 @@ def _summary_statement(
 
 def _frame(connection: Connection, statement: Select[Any]) -> pd.DataFrame:
     result = connection.execute(statement)
-    return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
+    # Plain tuples: pandas builds a frame from SQLAlchemy Row objects far more slowly.
+    rows = [tuple(row) for row in result.fetchall()]
+    return pd.DataFrame.from_records(rows, columns=list(result.keys()))
 
 
 def utc_to_local_column(values: pd.Series, tz: ZoneInfo) -> pd.Series:

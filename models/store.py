@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, insert, select
+from sqlalchemy import Engine, Select, Table, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -22,6 +22,8 @@ from redflags.fields import DECISION_COLUMNS, VALUE_COLUMNS
 PATIENT_BATCH = 500
 #: How many rows one insert statement carries.
 INSERT_CHUNK = 5_000
+#: An import of at least this many rows refreshes the query planner's statistics.
+STATISTICS_AFTER_ROWS = 10_000
 #: Stored session columns that make up a session's content, after (patient, session_at).
 SESSION_CONTENT_COLUMNS: tuple[str, ...] = ("time_recorded", *VALUE_COLUMNS)
 #: Stored decision columns that make up a decision's content, after (patient, decided_at).
@@ -255,3 +257,12 @@ def decision_records(
     records = [tuple(row) for row in session.execute(statement)]
     records.sort(key=lambda record: str(record[0]))
     return records
+
+
+def refresh_statistics(engine: Engine, table_name: str) -> None:
+    """Bring the planner's statistics up to date after a bulk insert into ``table_name``."""
+    if table_name not in (session_table.name, decision_table.name):
+        raise ValueError(f"not a table that imports write: {table_name}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"ANALYZE {table_name}")
+        connection.commit()

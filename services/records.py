@@ -351,6 +351,10 @@ def _import(
                 kind.insert_chunk(session, columns, rows, same)
             done = outcome_of(plan, Outcome.IMPORTED)
             _record(session, actor, kind, done)
+        if len(plan.new) >= store.STATISTICS_AFTER_ROWS:
+            # The planner's statistics would otherwise describe the table before
+            # the import until autovacuum gets round to it.
+            store.refresh_statistics(engine, kind.entity)
         return done
     except _Refused:
         refused = conflicts_of(plan)
