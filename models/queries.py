@@ -130,10 +130,16 @@ def _summary_statement(
     before_end = (s.c.patient_id == patients.c.id) & (s.c.session_at < end_utc)
     with_phq9 = before_end & s.c.phq9.is_not(None)
 
-    # min(count, cap) without counting a long history: if the cap-th row exists
-    # the answer is cap, otherwise the (short) count itself.
+    # min(count, cap) without counting a long history: if the cap-th newest row
+    # exists the answer is cap, otherwise the (short) count itself. Walking back
+    # from the newest stays in the index pages the recent window just read, and
+    # reads the index alone (session_at is in it), however long the history.
     cap_th_row = (
-        select(s.c.id).where(before_end).order_by(s.c.session_at).offset(count_cap - 1).limit(1)
+        select(s.c.session_at)
+        .where(before_end)
+        .order_by(s.c.session_at.desc())
+        .offset(count_cap - 1)
+        .limit(1)
     ).scalar_subquery()
     exact = select(func.count()).select_from(s).where(before_end).scalar_subquery()
     session_count = case((cap_th_row.is_not(None), literal(count_cap)), else_=exact)
