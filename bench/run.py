@@ -1,20 +1,25 @@
 """Benchmark: the weekly review at the scale of a clinic network (issue 7).
 
-    python -m bench.run [--patients 5000] [--sessions 100] [--backends sqlite,postgresql]
+    python -m bench.run [--patients 5000] [--sessions 100] [--runs 5]
+                        [--backends sqlite,postgresql]
 
-Builds a deterministic caseload (P patients × S sessions, CSV in bench/out/),
-and for each backend prints: the import of the CSV (time and peak memory of
-the importing process), the weekly review for the whole caseload (database to
+Builds a deterministic caseload (P patients × S sessions, CSV in bench/out/,
+and an older history of the same size) and, for each backend, two databases:
+one with the caseload, one with the caseload and its older history (history
+doubled). It prints the import of the CSV (time and peak memory of the
+importing process), the weekly review for the whole caseload (database to
 review table), the floor measured in the same run (the whole sessions table
-read into pandas with one plain query), the same review with the history
-doubled, one patient's report and the review CSV export. Run by hand, not by
+read into pandas with one plain query), the same review and floor with the
+history doubled, one patient's report and the review CSV export. Timings are
+medians over rounds in which the measurements take turns. Run by hand, not by
 the test suite. PostgreSQL uses BENCH_DATABASE_URL (default: the local test
-server) in a schema of its own that is dropped afterwards.
+server), in schemas of its own that are dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
@@ -108,15 +113,22 @@ class Figure:
     note: str = ""
 
 
-def best_of(runs: int, action: Callable[[], object]) -> float:
-    """Median wall time of ``runs`` calls, after one warm-up."""
-    action()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+def timings(runs: int, actions: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median wall time of each action over ``runs`` rounds, after one warm-up round.
+
+    The actions take turns within each round, so that a passing disturbance of
+    the machine (autovacuum, another process) falls on all of them alike.
+    """
+    for action in actions.values():
         action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(runs):
+        for name, action in actions.items():
+            gc.collect()
+            start = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def import_in_child(url: str, csv: Path) -> tuple[float, float]:
@@ -147,66 +159,69 @@ def settle(engine: Engine) -> None:
             connection.exec_driver_sql("VACUUM ANALYZE dosing_session")
 
 
-def run_backend(
-    name: str, url: str, files: tuple[Path, Path], patients: int, runs: int
-) -> list[Figure]:
+def run_backend(urls: tuple[str, str], files: tuple[Path, Path], runs: int) -> list[Figure]:
+    """Figures for one backend: ``urls`` are two empty databases (1× and 2× history)."""
     config = load_rules()
     actor = command_line_actor()
-    engine = create_db_engine(url)
-    upgrade(engine)
+    engines = [create_db_engine(url) for url in urls]
+    for engine in engines:
+        upgrade(engine)
     figures: list[Figure] = []
 
-    seconds, peak = import_in_child(url, files[0])
+    seconds, peak = import_in_child(urls[0], files[0])
     figures.append(Figure("import of the sessions CSV", seconds, f"peak {peak:,.0f} MB"))
-    settle(engine)
-
-    def review() -> object:
-        return weekly_review(engine=engine, actor=actor, as_of=AS_OF, config=config)
-
-    def floor() -> object:
-        with engine.connect() as connection:
-            return pd.read_sql(text("SELECT * FROM dosing_session"), connection)
-
-    review_s = best_of(runs, review)
-    floor_s = best_of(runs, floor)
+    import_in_child(urls[1], files[0])
+    seconds, peak = import_in_child(urls[1], files[1])
     figures.append(
-        Figure("weekly review, whole caseload", review_s, f"{review_s / floor_s:.2f}× floor")
+        Figure("import of an older history into it (doubled)", seconds, f"peak {peak:,.0f} MB")
     )
-    figures.append(Figure("floor: whole sessions table into pandas", floor_s))
+    for engine in engines:
+        settle(engine)
 
-    code = "B00042"
-    report_s = best_of(
+    def review(engine: Engine) -> Callable[[], object]:
+        return lambda: weekly_review(engine=engine, actor=actor, as_of=AS_OF, config=config)
+
+    def floor(engine: Engine) -> Callable[[], object]:
+        def read_all() -> object:
+            with engine.connect() as connection:
+                return pd.read_sql(text("SELECT * FROM dosing_session"), connection)
+
+        return read_all
+
+    single, doubled = engines
+    seconds_of = timings(
         runs,
-        lambda: patient_report(
-            engine=engine,
-            actor=actor,
-            patient_code=code,
-            as_of=AS_OF,
-            config=config,
-            audit_view=False,
-        ),
+        {
+            "review": review(single),
+            "floor": floor(single),
+            "review2": review(doubled),
+            "floor2": floor(doubled),
+            "report": lambda: patient_report(
+                engine=single,
+                actor=actor,
+                patient_code="B00042",
+                as_of=AS_OF,
+                config=config,
+                audit_view=False,
+            ),
+            "export": lambda: export_review(engine=single, actor=actor, as_of=AS_OF),
+        },
     )
-    figures.append(Figure("one patient's report", report_s))
-    export_s = best_of(
-        max(1, runs // 2), lambda: export_review(engine=engine, actor=actor, as_of=AS_OF)
-    )
-    figures.append(Figure("review CSV export", export_s))
-
-    seconds, peak = import_in_child(url, files[1])
-    figures.append(
-        Figure("import of the older half (history doubled)", seconds, f"peak {peak:,.0f} MB")
-    )
-    doubled_s = best_of(runs, review)
-    doubled_floor = best_of(runs, floor)
-    figures.append(
+    review_s, floor_s = seconds_of["review"], seconds_of["floor"]
+    figures += [
+        Figure("weekly review, whole caseload", review_s, f"{review_s / floor_s:.2f}× floor"),
+        Figure("floor: whole sessions table into pandas", floor_s),
         Figure(
             "weekly review, history doubled",
-            doubled_s,
-            f"{doubled_s / review_s:.2f}× the review at 1×",
-        )
-    )
-    figures.append(Figure("floor, history doubled", doubled_floor))
-    engine.dispose()
+            seconds_of["review2"],
+            f"{seconds_of['review2'] / review_s:.2f}× the review at 1×",
+        ),
+        Figure("floor, history doubled", seconds_of["floor2"]),
+        Figure("one patient's report", seconds_of["report"]),
+        Figure("review CSV export", seconds_of["export"]),
+    ]
+    for engine in engines:
+        engine.dispose()
     return figures
 
 
@@ -223,10 +238,6 @@ def postgres_schema_url(base: str) -> tuple[str, Callable[[], None]]:
 
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
-
-
-def _nothing() -> None:
-    pass
 
 
 def main() -> None:
@@ -251,18 +262,26 @@ def main() -> None:
         f"({args.patients * args.sessions:,} sessions), as of {AS_OF}; median of {args.runs} runs\n"
     )
     for backend in args.backends.split(","):
-        cleanup: Callable[[], None] = _nothing
+        cleanups: list[Callable[[], None]] = []
         if backend == "sqlite":
-            db = OUT / "bench.db"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-            url = f"sqlite:///{db}"
+            urls = []
+            for name in ("bench.db", "bench2.db"):
+                db = OUT / name
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                urls.append(f"sqlite:///{db}")
         else:
-            url, cleanup = postgres_schema_url(os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT))
+            base = os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
+            urls = []
+            for _ in range(2):
+                url, drop = postgres_schema_url(base)
+                urls.append(url)
+                cleanups.append(drop)
         try:
-            figures = run_backend(backend, url, (newer, older), args.patients, args.runs)
+            figures = run_backend((urls[0], urls[1]), (newer, older), args.runs)
         finally:
-            cleanup()
+            for cleanup in cleanups:
+                cleanup()
         print(f"| {backend} | seconds | |")
         print("|---|---:|---|")
         for figure in figures:
