@@ -217,8 +217,11 @@ def load_recent_window(
     summary = summary[summary["session_count"] > 0].reset_index(drop=True)
     for column in ("phq9_baseline_at", "phq9_latest_at"):
         summary[column] = utc_to_local_column(summary[column], tz)
-    latest = recent.loc[recent["position"] == 1].set_index("patient_id")["session_at"]
-    summary["latest_session_at"] = summary["patient_id"].map(latest).astype("datetime64[ns]")
+    latest = recent.loc[recent["position"] == 1, ["patient_id", "session_at"]]
+    summary = summary.merge(
+        latest.rename(columns={"session_at": "latest_session_at"}), on="patient_id", how="left"
+    )
+    summary["latest_session_at"] = summary["latest_session_at"].astype("datetime64[ns]")
     # First and latest PHQ-9 are the same session when there is only one score.
     baseline_at, latest_at = summary["phq9_baseline_at"], summary["phq9_latest_at"]
     summary["phq9_count"] = np.where(

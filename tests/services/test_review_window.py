@@ -131,3 +131,15 @@ def test_sessions_after_the_as_of_day_are_left_out_by_the_database(engine: Engin
     with_sessions = set(window.summary["patient_id"])
     has_latest = set(from_db.table.loc[from_db.table["latest_session"].notna(), "patient_id"])
     assert has_latest == with_sessions
+
+
+def test_an_empty_clinic_and_patients_without_sessions_review_without_error(
+    engine: Engine,
+) -> None:
+    config = load_rules()
+    empty = weekly_review(engine=engine, actor=READER, as_of=AS_OF, config=config)
+    assert empty.table.empty
+    _store(engine, pd.DataFrame(columns=["patient_id"]), [], 2)
+    review = weekly_review(engine=engine, actor=READER, as_of=AS_OF, config=config)
+    assert list(review.table["patient_id"]) == ["P000", "P001"]
+    assert set(review.table["status"]) == {"green"} and review.table["stale"].all()
