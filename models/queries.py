@@ -15,6 +15,9 @@ from sqlmodel import Session, col
 from models.tables import (
     AppSetting,
     AuditEvent,
+    Decision,
+    DosingSession,
+    Patient,
     decision_table,
     patient_table,
     session_table,
@@ -348,3 +351,39 @@ def upsert_patient(
         session.execute(patient_table.insert().values(code=code, created_at=utc_now(), **values))
     else:
         session.execute(patient_table.update().where(patient_table.c.id == existing).values(values))
+
+
+# -- look-ups for saving one session or decision from a form --------------------------------
+
+
+def patient_by_code(session: Session, code: str) -> Patient | None:
+    """The patient with the clinic's code ``code``."""
+    return session.execute(select(Patient).where(col(Patient.code) == code)).scalars().first()
+
+
+def session_time_taken(
+    session: Session, *, patient_id: int, session_at: datetime, other_than: int | None = None
+) -> bool:
+    """Whether this patient already has a session at ``session_at`` (besides ``other_than``)."""
+    statement = select(col(DosingSession.id)).where(
+        col(DosingSession.patient_id) == patient_id, col(DosingSession.session_at) == session_at
+    )
+    if other_than is not None:
+        statement = statement.where(col(DosingSession.id) != other_than)
+    return session.execute(statement.limit(1)).first() is not None
+
+
+def decision_time_taken(session: Session, *, patient_id: int, decided_at: datetime) -> bool:
+    """Whether this patient already has a decision recorded at ``decided_at``."""
+    statement = select(col(Decision.id)).where(
+        col(Decision.patient_id) == patient_id, col(Decision.decided_at) == decided_at
+    )
+    return session.execute(statement.limit(1)).first() is not None
+
+
+def has_later_decision(session: Session, *, patient_id: int, decided_at: datetime) -> bool:
+    """Whether this patient has a decision recorded after ``decided_at``."""
+    statement = select(col(Decision.id)).where(
+        col(Decision.patient_id) == patient_id, col(Decision.decided_at) > decided_at
+    )
+    return session.execute(statement.limit(1)).first() is not None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
 
+from models import queries
 from models.db import write_session
-from models.tables import Decision, Patient, utc_now
+from models.tables import Decision, utc_now
 from redflags.clinic_time import clinic_timezone
 from redflags.codes import DecisionKind, TreatmentStatus
 from redflags.validation import Problem, validate_decision_row
@@ -44,18 +45,11 @@ def record_decision(
     if record is None:
         return SaveResult(None, problems)
     with write_session(engine) as session:
-        patient = session.exec(
-            select(Patient).where(col(Patient.code) == record["patient_code"])
-        ).first()
+        patient = queries.patient_by_code(session, str(record["patient_code"]))
         if patient is None or patient.id is None:
             return SaveResult(None, [Problem("no patient has this code", None, "patient_id")])
-        clash = session.exec(
-            select(Decision.id).where(
-                col(Decision.patient_id) == patient.id,
-                col(Decision.decided_at) == record["decided_at"],
-            )
-        ).first()
-        if clash is not None:
+        at = cast(datetime, record["decided_at"])  # typed by the validator
+        if queries.decision_time_taken(session, patient_id=patient.id, decided_at=at):
             return SaveResult(
                 None,
                 [
@@ -68,14 +62,8 @@ def record_decision(
             )
         values_to_store = {k: v for k, v in record.items() if k != "patient_code"}
         decision = Decision.model_validate({"patient_id": patient.id, **values_to_store})
-        later = session.exec(
-            select(Decision.id).where(
-                col(Decision.patient_id) == patient.id,
-                col(Decision.decided_at) > decision.decided_at,
-            )
-        ).first()
         status_before = patient.treatment_status
-        if later is None:
+        if not queries.has_later_decision(session, patient_id=patient.id, decided_at=at):
             patient.treatment_status = TREATMENT_AFTER[DecisionKind(decision.decision)].value
             session.add(patient)
         session.add(decision)

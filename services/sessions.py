@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
+from models import queries
 from models.db import read_session, write_session
 from models.tables import DosingSession, Patient, utc_now
 from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
@@ -32,10 +32,6 @@ class SaveResult:
         return self.record_id is not None and not self.problems
 
 
-def _patient(session: Session, code: str) -> Patient | None:
-    return session.exec(select(Patient).where(col(Patient.code) == code)).first()
-
-
 def _audit_values(row: DosingSession) -> dict[str, Any]:
     values: dict[str, Any] = {"session_at_utc": row.session_at.isoformat()}
     values.update({name: getattr(row, name) for name in VALUE_COLUMNS})
@@ -56,19 +52,14 @@ def log_session(
     if record is None:
         return SaveResult(None, problems)
     with write_session(engine) as session:
-        patient = _patient(session, str(record["patient_code"]))
+        patient = queries.patient_by_code(session, str(record["patient_code"]))
         if patient is None or patient.id is None:
             return SaveResult(
                 None,
                 [Problem("no patient has this code: add the patient first", None, "patient_id")],
             )
-        clash = session.exec(
-            select(DosingSession.id).where(
-                col(DosingSession.patient_id) == patient.id,
-                col(DosingSession.session_at) == record["session_at"],
-            )
-        ).first()
-        if clash is not None:
+        at = cast(datetime, record["session_at"])  # typed by the validator
+        if queries.session_time_taken(session, patient_id=patient.id, session_at=at):
             return SaveResult(
                 None,
                 [
@@ -127,14 +118,10 @@ def edit_session(
                 None,
                 [Problem("a session cannot move to another patient", None, "patient_id")],
             )
-        clash = session.exec(
-            select(DosingSession.id).where(
-                col(DosingSession.patient_id) == row.patient_id,
-                col(DosingSession.session_at) == record["session_at"],
-                col(DosingSession.id) != session_id,
-            )
-        ).first()
-        if clash is not None:
+        at = cast(datetime, record["session_at"])  # typed by the validator
+        if queries.session_time_taken(
+            session, patient_id=row.patient_id, session_at=at, other_than=session_id
+        ):
             return SaveResult(
                 None,
                 [Problem("another session of this patient has this time", None, "session_date")],
