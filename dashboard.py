@@ -5,6 +5,8 @@ nobody is logged in — so no page is reachable by URL without a login. The
 pages a role may not use are left out of the navigation (ui/navigation.py).
 """
 
+from datetime import timedelta
+
 import streamlit as st
 
 from redflags.labels import plain
@@ -16,6 +18,14 @@ st.set_page_config(
     page_icon=":material/monitor_heart:",
     layout="wide",
 )
+
+
+@st.fragment(run_every=timedelta(seconds=state.LOGIN_WATCH_SECONDS))
+def watch_login() -> None:
+    """Between clicks, end a login that ran out: a screen left open does not stay open."""
+    if state.login_has_lapsed():
+        st.rerun(scope="app")
+
 
 actor = state.current_actor()
 
@@ -42,6 +52,7 @@ else:
         if st.button("Log out", icon=":material/logout:"):
             state.log_out()
             st.rerun()
+    watch_login()
     state.note_page(page.url_path)
     if demo.is_demo(engine=state.engine()):
         st.warning(

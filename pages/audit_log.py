@@ -91,7 +91,8 @@ st.dataframe(
 
 widgets.csv_download(
     "Download CSV (audited)",
-    lambda: export_audit(engine=engine, actor=actor, query=query).data,
+    lambda who: export_audit(engine=engine, actor=who, query=query).data,
+    permission=Permission.VIEW_AUDIT,
     file_name=f"audit-{(query.last_day or today).isoformat()}.csv",
     key="audit_log.download",
     disabled=page.total == 0,

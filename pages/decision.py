@@ -113,6 +113,9 @@ if st.session_state.get(key("flags_for")) != code:
 
 
 def save() -> None:
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    if who is None:
+        return
     state_ = st.session_state
     values = forms.decision_values(
         patient_code=state_.get(widgets.PATIENT_PARAM),
@@ -132,7 +135,7 @@ def save() -> None:
     result = (
         SaveResult(None, extra)
         if extra
-        else record_decision(engine=engine, actor=actor, values=values)
+        else record_decision(engine=engine, actor=who, values=values)
     )
     state_[RESULT] = result
     state_[SAVED] = state_.get(widgets.PATIENT_PARAM) if result.ok else None

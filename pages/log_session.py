@@ -3,7 +3,8 @@
 Not an ``st.form``: a theme's course is asked only once its intensity is above
 0, which needs the page to rerun when an intensity changes. Saving runs in the
 button's callback, before the page is drawn, so each problem appears under
-its own field.
+its own field. Callbacks run before the entry script's login check, so each
+one checks the login itself (``state.callback_actor``).
 """
 
 import streamlit as st
@@ -47,9 +48,12 @@ def clear_form() -> None:
 
 
 def add_new_patient() -> None:
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    if who is None:
+        return
     result = add_patient(
         engine=engine,
-        actor=actor,
+        actor=who,
         code=st.session_state[key("new_code")],
         display_name=st.session_state[key("new_name")],
         primary_clinician=st.session_state[key("new_clinician")],
@@ -66,10 +70,11 @@ def load_session() -> None:
     session_id = st.session_state.get(key("edit_id"))
     st.session_state.pop(RESULT, None)
     st.session_state.pop(SAVED, None)
-    if session_id is None:
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    if session_id is None or who is None:
         return
     loaded = forms.session_widgets(
-        session_form_values(engine=engine, actor=actor, session_id=int(session_id))
+        session_form_values(engine=engine, actor=who, session_id=int(session_id))
     )
     st.session_state[DAY], st.session_state[TIME] = loaded.day, loaded.at
     for name, value in loaded.values.items():
@@ -77,6 +82,9 @@ def load_session() -> None:
 
 
 def save() -> None:
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    if who is None:
+        return
     code = st.session_state.get(widgets.PATIENT_PARAM)
     values = forms.session_values(
         patient_code=code,
@@ -88,9 +96,9 @@ def save() -> None:
     session_id = st.session_state.get(key("edit_id"))
     result: SaveResult
     if editing and session_id is not None:
-        result = edit_session(engine=engine, actor=actor, session_id=int(session_id), values=values)
+        result = edit_session(engine=engine, actor=who, session_id=int(session_id), values=values)
     else:
-        result = log_session(engine=engine, actor=actor, values=values)
+        result = log_session(engine=engine, actor=who, values=values)
     st.session_state[RESULT] = result
     st.session_state[SAVED] = (code, editing) if result.ok else None
     if result.ok and not editing:

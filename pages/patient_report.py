@@ -20,7 +20,7 @@ from redflags.labels import (
     route_words,
     treatment_words,
 )
-from services.access import Permission
+from services.access import Actor, Permission
 from services.exports import ExportKind, ExportRequest, build_export, file_name
 from services.patients import patient_choices
 from services.report import UnknownPatient, patient_report
@@ -195,11 +195,23 @@ st.subheader("Over time", anchor=False)
 st.caption("Dashed purple lines mark care-team decisions.")
 sessions, decisions = report.sessions, report.decisions
 markers = session_markers(sessions, config)
-st.plotly_chart(charts.theme_figure(sessions, markers, decisions, config), key="report.themes")
+st.plotly_chart(
+    charts.theme_figure(sessions, markers, decisions, config),
+    key="report.themes",
+    config=charts.PLOTLY_CONFIG,
+)
 baseline = None if review.phq9_baseline is None else float(review.phq9_baseline)
-st.plotly_chart(charts.phq9_figure(sessions, baseline, decisions, config), key="report.phq9")
-st.plotly_chart(charts.bp_figure(sessions, decisions, config), key="report.bp")
-st.plotly_chart(charts.dose_figure(sessions, decisions), key="report.dose")
+st.plotly_chart(
+    charts.phq9_figure(sessions, baseline, decisions, config),
+    key="report.phq9",
+    config=charts.PLOTLY_CONFIG,
+)
+st.plotly_chart(
+    charts.bp_figure(sessions, decisions, config), key="report.bp", config=charts.PLOTLY_CONFIG
+)
+st.plotly_chart(
+    charts.dose_figure(sessions, decisions), key="report.dose", config=charts.PLOTLY_CONFIG
+)
 
 # ---------------------------------------------------------------- history
 st.subheader(f"Sessions ({len(sessions)})", anchor=False)
@@ -250,8 +262,8 @@ else:
 
 
 # ---------------------------------------------------------------- downloads
-def builder(request: ExportRequest) -> Callable[[], bytes]:
-    return lambda: build_export(engine=engine, actor=actor, request=request, config=config).data
+def builder(request: ExportRequest) -> Callable[[Actor], bytes]:
+    return lambda who: build_export(engine=engine, actor=who, request=request, config=config).data
 
 
 if actor.can(Permission.EXPORT_RECORDS):
@@ -265,6 +277,7 @@ if actor.can(Permission.EXPORT_RECORDS):
             widgets.csv_download(
                 label,
                 builder(request),
+                permission=Permission.EXPORT_RECORDS,
                 file_name=file_name(request, today),
                 key=f"report.download.{what.value}",
             )

@@ -128,7 +128,8 @@ st.caption(
 )
 widgets.csv_download(
     "Download CSV",
-    lambda: build_export(engine=engine, actor=actor, request=request, config=config).data,
+    lambda who: build_export(engine=engine, actor=who, request=request, config=config).data,
+    permission=Permission.EXPORT_RECORDS,
     file_name=file_name(request, today),
     key="records.download",
 )

@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 
 from models import audit_queries
 from models.db import read_session, write_session
+from models.queries import lock_audit_chain
 from models.tables import utc_now
 from redflags.codes import Role
 from services import audit
-from services.access import Actor, hash_password, verify_password
+from services.access import Actor, Permission, hash_password, require, verify_password
 from services.settings import AccessSettings, access_settings
 from services.users import find_user
 
@@ -30,6 +31,10 @@ LOGIN_REFUSED = "That username and password do not match an active account, or i
 MAX_USERNAME_CHARS = 150
 # Verifying against a real hash when the user does not exist keeps the timing the same.
 _DUMMY_HASH = hash_password("not a password of anyone")
+
+
+class LoginExpired(Exception):
+    """The login behind a deferred action has run out or its account was disabled."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ def login(
     settings = settings or access_settings()
     name = username.strip()[:MAX_USERNAME_CHARS]
     with write_session(engine) as session:
+        # The audit chain's lock first, as every other writer takes it: a login and an
+        # admin's change to the same account must not wait on each other in turn.
+        lock_audit_chain(session)
         # The row lock keeps concurrent wrong attempts from losing a count.
         user = audit_queries.user_for_update(session, name) if name else None
         if user is None:
@@ -164,3 +172,42 @@ def session_expiry_reason(
     if now - logged_in_at >= timedelta(hours=settings.session_hours):
         return "session limit"
     return None
+
+
+@dataclass(frozen=True)
+class LoginSnapshot:
+    """A browser session's login as a page drew it, for work that runs later."""
+
+    actor: Actor
+    logged_in_at: datetime
+    last_activity_at: datetime
+
+
+def actor_at_click(
+    *,
+    engine: Engine,
+    login: LoginSnapshot,
+    permission: Permission,
+    now: datetime,
+    settings: AccessSettings,
+) -> Actor:
+    """The actor that deferred work (a download clicked later) may run for, checked now.
+
+    Streamlit builds a deferred download outside any script run, so the page's
+    login check does not guard it: the time limits are applied at the click,
+    and the account is read again (disabled, or its role changed since).
+    Raises :class:`LoginExpired` or :class:`~services.access.PermissionDenied`.
+    """
+    reason = session_expiry_reason(
+        logged_in_at=login.logged_in_at,
+        last_activity_at=login.last_activity_at,
+        now=now,
+        settings=settings,
+    )
+    if reason is not None:
+        raise LoginExpired(f"The login has ended ({reason}): log in again.")
+    account = current_account(engine=engine, actor=login.actor)
+    if account is None:
+        raise LoginExpired("The account is disabled.")
+    require(account, permission)
+    return account

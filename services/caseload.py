@@ -138,7 +138,7 @@ def _addressed_texts(review: Review) -> dict[str, str]:
     return {patient: "; ".join(items) for patient, items in texts.items()}
 
 
-def phq9_trends(
+def _phq9_trends(
     *, engine: Engine, as_of: date, patient_codes: list[str] | None = None
 ) -> dict[str, list[int]]:
     """Each patient's last :data:`PHQ9_TREND_SCORES` PHQ-9 scores on or before ``as_of``."""
@@ -163,7 +163,7 @@ def caseload(*, engine: Engine, actor: Actor, as_of: date, config: RulesConfig) 
     review = weekly_review(engine=engine, actor=actor, as_of=as_of, config=config)
     with engine.connect() as connection:
         patients = queries.patients_frame(connection).set_index("patient_id")
-    trends = phq9_trends(engine=engine, as_of=as_of)
+    trends = _phq9_trends(engine=engine, as_of=as_of)
     table = sort_review(review.table)
     codes = table["patient_id"].astype(str)
     details = patients.reindex(codes.tolist())

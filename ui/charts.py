@@ -36,6 +36,9 @@ READING_WORDS: dict[str, str] = {"pre": "before dosing", "40": "at 40 min", "end
 HARD_COLOUR, GREEN_COLOUR, DECISION_COLOUR = "#B2182B", "#1B7837", "#6A3D9A"
 THRESHOLD_COLOUR = "#B2182B"
 CHART_HEIGHT = 360
+#: Plotly's own menu keeps zoom and pan but not "download as PNG": a chart of a
+#: patient leaves the dashboard only through the audited exports.
+PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 #: The ``name`` given to the shapes a figure draws, so tests and readers can tell them apart.
 DECISION_SHAPE, THRESHOLD_SHAPE = "decision", "threshold"
 

@@ -20,6 +20,8 @@ ACTOR_KEY = "actor"
 LOGGED_IN_AT_KEY = "logged_in_at"
 LAST_ACTIVITY_KEY = "last_activity_at"
 PAGE_KEY = "page"
+#: How often an open page checks, between clicks, whether its login has lapsed.
+LOGIN_WATCH_SECONDS = 30
 #: The clock; tests replace it to exercise idle logoff without waiting.
 clock: Callable[[], datetime] = utc_now
 
@@ -85,6 +87,59 @@ def current_actor() -> Actor | None:
     st.session_state[ACTOR_KEY] = account
     st.session_state[LAST_ACTIVITY_KEY] = now
     return account
+
+
+def callback_actor(permission: Permission) -> Actor | None:
+    """The actor a widget callback may act for; None when it must do nothing.
+
+    Streamlit runs ``on_click``/``on_change`` callbacks before the entry script,
+    so no page has checked the login yet: the callback applies the time limits
+    and re-reads the account (disabled, role changed) itself. When this returns
+    None the run that follows shows the login page or the page's refusal.
+    """
+    actor = current_actor()
+    return actor if actor is not None and actor.can(permission) else None
+
+
+def at_click(permission: Permission, build: Callable[[Actor], bytes]) -> Callable[[], bytes]:
+    """``build`` for a deferred download, run for whoever is still logged in at the click.
+
+    The login as this run sees it is kept; the click, however much later,
+    applies the time limits and re-reads the account before anything is built
+    (or audited). A refusal raises, so Streamlit serves no file.
+    """
+    login = auth.LoginSnapshot(
+        actor=st.session_state[ACTOR_KEY],
+        logged_in_at=st.session_state[LOGGED_IN_AT_KEY],
+        last_activity_at=st.session_state[LAST_ACTIVITY_KEY],
+    )
+    db, settings = engine(), access_settings()
+
+    def run() -> bytes:
+        actor = auth.actor_at_click(
+            engine=db, login=login, permission=permission, now=clock(), settings=settings
+        )
+        return build(actor)
+
+    return run
+
+
+def login_has_lapsed() -> bool:
+    """Whether the login has passed a time limit or its account changed (nothing renewed).
+
+    Polled by the entry script between clicks, so that a screen left open logs
+    off on its own instead of at the next click.
+    """
+    actor = st.session_state.get(ACTOR_KEY)
+    if not isinstance(actor, Actor):
+        return False
+    reason = auth.session_expiry_reason(
+        logged_in_at=st.session_state[LOGGED_IN_AT_KEY],
+        last_activity_at=st.session_state[LAST_ACTIVITY_KEY],
+        now=clock(),
+        settings=access_settings(),
+    )
+    return reason is not None or auth.current_account(engine=engine(), actor=actor) != actor
 
 
 def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:

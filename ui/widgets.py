@@ -15,7 +15,9 @@ from redflags.labels import (
     plain,
     recommendation_words,
 )
+from services.access import Actor, Permission
 from services.patients import PatientChoice
+from ui import state
 
 #: The query parameter (and widget key) that names the patient a page is about.
 PATIENT_PARAM = "patient"
@@ -86,12 +88,21 @@ def field_problems(grouped: Mapping[str | None, list[str]], field: str | None) -
 
 
 def csv_download(
-    label: str, build: Callable[[], bytes], *, file_name: str, key: str, disabled: bool = False
+    label: str,
+    build: Callable[[Actor], bytes],
+    *,
+    permission: Permission,
+    file_name: str,
+    key: str,
+    disabled: bool = False,
 ) -> None:
-    """A download button that builds (and audits) its CSV only when clicked."""
+    """A download button that builds (and audits) its CSV only when clicked.
+
+    ``build`` gets the actor still logged in at the click (see :func:`ui.state.at_click`).
+    """
     st.download_button(
         label,
-        data=build,
+        data=state.at_click(permission, build),
         file_name=file_name,
         mime="text/csv",
         key=key,

@@ -48,6 +48,28 @@ def test_no_page_is_discovered_from_the_folder_and_no_usage_statistics_leave() -
     assert CONFIG["server"]["fileWatcherType"] == "none"
 
 
+def test_tables_offer_no_unaudited_download_or_copy() -> None:
+    # st.dataframe's own CSV download would bypass the role check, the audit and
+    # the formula quote of the export buttons.
+    assert CONFIG["client"]["disableDataExport"] is True
+
+
+def test_every_chart_is_drawn_without_the_image_download() -> None:
+    from ui.charts import PLOTLY_CONFIG
+
+    assert "toImage" in PLOTLY_CONFIG["modeBarButtonsToRemove"]
+    charts = [
+        (path.name, call)
+        for path in CODE
+        for call in _calls(path)
+        if _name(call) == "st.plotly_chart"
+    ]
+    assert charts, "the patient report draws its timelines with st.plotly_chart"
+    for name, call in charts:
+        configs = [ast.unparse(k.value) for k in call.keywords if k.arg == "config"]
+        assert configs == ["charts.PLOTLY_CONFIG"], f"{name}:{call.lineno}: chart config {configs}"
+
+
 def _calls(path: Path) -> list[ast.Call]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]

@@ -345,9 +345,8 @@ NO_ACTOR_BY_DESIGN: dict[str, str] = {
     "services.users.count_users": "a number only (the login page's first-run hint)",
     "services.users.user_exists": "yes/no for the demo loader and manage.py",
     "services.demo.is_demo": "whether the database is the synthetic demo",
-    # Reported to the pages colleague: reads PHQ-9 scores without an actor. Only
-    # caseload() calls it, after its own VIEW_PATIENTS check.
-    "services.caseload.phq9_trends": "internal helper of caseload(); lacks an actor (reported)",
+    "services.auth.actor_at_click": "its actor is the login it is given; it checks the limits, "
+    "re-reads the account and requires the permission",
 }
 
 
