@@ -165,16 +165,23 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _as_of(text: str | None) -> date | None:
+    from redflags.validation import Invalid, check_year
+
     if text is None:
         return None
     try:
         if not _ISO_DATE.fullmatch(text.strip()):
             raise ValueError
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise CommandError(
             f"--as-of {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-02."
         ) from None
+    try:
+        check_year(day, text.strip())
+    except Invalid as error:
+        raise CommandError(f"--as-of {error}.") from None
+    return day
 
 
 def _check_out_path(out: str) -> Path:

@@ -54,6 +54,7 @@ from redflags.validation import (
     DECISION_RECORD_KEYS,
     DECISION_REQUIRED_COLUMNS,
     DECISION_TEXT_COLUMNS,
+    EARLIEST_YEAR,
     MAX_TEXT_CHARS,
     SESSION_RECORD_KEYS,
     Problem,
@@ -466,7 +467,7 @@ class FastSessionCheck:
                 utcs.append(_SLOW)
                 given.append(_SLOW)
                 continue
-            if moment.date() > today:
+            if moment.date() > today or moment.year < EARLIEST_YEAR:
                 utcs.append(_SLOW)
             elif self.utc_clinic:
                 utcs.append(moment)

@@ -79,6 +79,9 @@ DECISION_NUMBER_COLUMNS: tuple[str, ...] = ("dose_from_mg", "dose_to_mg")
 _BLANK_IS_EMPTY_TEXT = frozenset((*DECISION_TEXT_COLUMNS, "flags_considered"))
 
 SessionRecord = tuple[object, ...]
+#: The years a recorded date may have: a typo such as 0206 or 1026 for 2026 is caught,
+#: and every date stays within what pandas and the time-zone arithmetic can hold.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
         raise Invalid(
             f"{_shown(text)} is not a real date: check the day and the month (YYYY-MM-DD)"
         ) from None
+    check_year(day, text)
     if parts["H"] is None:
         midnight = datetime(day.year, day.month, day.day)
         utc = midnight if is_utc_zone(tz) else local_to_utc(midnight, tz)
@@ -250,6 +254,15 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
             f"offset, e.g. {stripped}{_offset_text(earlier, tz)}"
         )
     return ParsedTime(utc=earlier, time_given=True, local_date=day)
+
+
+def check_year(day: date, text: str) -> None:
+    """Refuse a year outside :data:`EARLIEST_YEAR`–:data:`LATEST_YEAR` (a mistyped year)."""
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise Invalid(
+            f"{_shown(text)} has the year {day.year}: dates run from {EARLIEST_YEAR} to "
+            f"{LATEST_YEAR}; check the year"
+        )
 
 
 def _offset_text(utc: datetime, tz: ZoneInfo) -> str:

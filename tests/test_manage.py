@@ -310,6 +310,10 @@ def test_export_options_are_checked(engine: Engine, db_url: str, tmp_path: Path)
     assert unknown.returncode == 1 and "no patient has the code 'P-404'" in unknown.stderr
     bad_date = manage("export", "review", "--as-of", "03/04/2026", url=db_url)
     assert bad_date.returncode == 1 and "write YYYY-MM-DD" in bad_date.stderr
+    for far in ("9999-12-31", "0001-01-01"):
+        out_of_range = manage("export", "sessions", "--as-of", far, url=db_url)
+        assert out_of_range.returncode == 1 and "check the year" in out_of_range.stderr
+        assert "Traceback" not in out_of_range.stderr
     no_folder = manage("export", "sessions", "--out", str(tmp_path / "no" / "x.csv"), url=db_url)
     assert no_folder.returncode == 1 and "does not exist" in no_folder.stderr
     one = manage("export", "sessions", "--patient", "007", url=db_url)

@@ -268,6 +268,11 @@ def test_a_column_given_twice_is_refused(engine: Engine) -> None:
         ("2026-11-02T25:00", "'2026-11-02T25:00' is not a real time"),
         ("02 Nov 2026", "'02 Nov 2026' is not an ISO 8601 date"),
         ("2026-12-25", "2026-12-25 is in the future (today is 2026-11-20 at the clinic)"),
+        # A mistyped year: pandas cannot hold it, and time-zone arithmetic overflows.
+        ("1026-11-02", "'1026-11-02' has the year 1026: dates run from 1900 to 2999"),
+        ("1899-12-31T23:59", "'1899-12-31T23:59' has the year 1899: dates run from 1900"),
+        ("0001-01-01T00:00+01:00", "'0001-01-01T00:00+01:00' has the year 1: dates run"),
+        ("9999-12-31T23:00-05:00", "'9999-12-31T23:00-05:00' has the year 9999: dates run"),
     ],
 )
 def test_bad_session_dates_are_refused_with_the_reason(
