@@ -97,6 +97,16 @@ class ProblemLog:
     def __bool__(self) -> bool:
         return self.total > 0
 
+    def merged(self, other: ProblemLog) -> ProblemLog:
+        """This log and ``other`` in one, listed in row order (a file's problems, then
+        the conflicts of its valid rows with the stored ones)."""
+        both = ProblemLog()
+        both.extend(sorted([*self.listed, *other.listed], key=lambda p: p.row or 0))
+        both.total = self.total + other.total
+        both.unlisted_by_column.update(self.unlisted_by_column)
+        both.unlisted_by_column.update(other.unlisted_by_column)
+        return both
+
     def lines(self) -> list[str]:
         """One line per listed problem, and one line that sums up the rest."""
         lines = [str(problem) for problem in self.listed]
@@ -109,7 +119,12 @@ class ProblemLog:
 
 @dataclass
 class ParsedFile:
-    """A validated file: its records (only when there are no problems) and problems."""
+    """A validated file: its valid records and its problems.
+
+    The valid records are kept even when other rows have problems, so that
+    their conflicts with stored records can be reported too: every problem of
+    a file is reported at once.
+    """
 
     records: list[Record]
     #: The row number of each record, for messages about conflicts with stored rows.
@@ -180,7 +195,7 @@ def _parse(
                         key_column,
                     )
                 )
-            elif not found:
+            else:
                 parsed.records.append(record)
                 parsed.rows.append(row)
         chunk_rows.clear()
@@ -229,9 +244,6 @@ def _parse(
         check_chunk(checker)
     found.sort(key=lambda problem: problem.row or 0)  # stable: columns keep their order
     problems.extend(found)
-    if problems:
-        parsed.records.clear()
-        parsed.rows.clear()
     return parsed
 
 

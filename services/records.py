@@ -208,6 +208,13 @@ class _Kind:
     normalise_stored: Callable[[tuple[object, ...]], tuple[object, ...]]
 
 
+#: Stored fields that are no CSV column, named as the file shows them.
+_COLUMN_IN_WORDS = {
+    "time_recorded": "whether session_date gives a time of day, as 2026-11-02T00:00 does "
+    "and 2026-11-02 does not",
+}
+
+
 def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Plan:
     plan = _Plan()
     codes = {str(record[0]) for record in parsed.records}
@@ -241,7 +248,7 @@ def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Pla
             plan.unchanged += 1
             continue
         differing = [
-            name
+            _COLUMN_IN_WORDS.get(name, name)
             for name, old, new in zip(kind.content_columns, existing, content, strict=True)
             if old != new
         ]
@@ -296,11 +303,15 @@ def _import(
         return refused
     parsed = parse(source.data)
     if parsed.problems:
+        problems = parsed.problems
+        if parsed.records:  # the valid rows' conflicts are reported with the rest
+            with read_session(engine) as session:
+                problems = problems.merged(_plan(session, kind, parsed).conflicts)
         refused = result(
             Outcome.REFUSED,
-            parsed.problems.listed,
-            parsed.problems.lines(),
-            parsed.problems.total,
+            problems.listed,
+            problems.lines(),
+            problems.total,
             rows_read=parsed.rows_read,
         )
         _audit_import(engine, actor, kind, refused)

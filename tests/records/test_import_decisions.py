@@ -100,6 +100,18 @@ def test_a_decision_for_an_unknown_patient_is_refused(with_patients: Engine) -> 
     )
 
 
+def test_an_unknown_patient_is_reported_beside_the_files_other_problems(
+    with_patients: Engine,
+) -> None:
+    lines = refused_with(
+        with_patients,
+        decisions_file(decision(patient_id="GHOST"), decision(decision="wait")),
+        "row 1, column patient_id: no patient has this code",
+        "row 2, column decision:",
+    )
+    assert len(lines) == 2
+
+
 @pytest.mark.parametrize(
     ("changes", "line"),
     [

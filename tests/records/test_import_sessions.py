@@ -201,6 +201,30 @@ def test_the_same_key_with_different_values_is_a_conflict_and_nothing_is_written
     assert "84" not in lines[0]  # names the columns, never the values
 
 
+def test_a_conflict_is_reported_together_with_the_files_own_problems(engine: Engine) -> None:
+    import_sessions(engine, sessions_file(session()))
+    data = sessions_file(
+        session(dose_mg="84"),  # valid on its own, but conflicts with the stored session
+        session(patient_id="P-2", session_date="2026-13-01"),
+    )
+    lines = refused_with(
+        engine,
+        data,
+        "row 1, column session_date: a different session is already stored",
+        "row 2, column session_date: '2026-13-01' is not a real date",
+    )
+    assert len(lines) == 2
+
+
+def test_a_stored_date_and_an_imported_midnight_conflict_in_words_of_the_file(
+    engine: Engine,
+) -> None:
+    import_sessions(engine, sessions_file(session(session_date="2026-11-02")))
+    lines = refused_with(engine, sessions_file(session(session_date="2026-11-02T00:00")))
+    assert "whether session_date gives a time of day" in lines[0]
+    assert "time_recorded" not in lines[0]
+
+
 def test_a_date_only_row_and_a_midnight_time_are_the_same_key(engine: Engine) -> None:
     data = sessions_file(
         session(session_date="2026-11-02"), session(session_date="2026-11-02T00:00")

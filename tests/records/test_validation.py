@@ -198,3 +198,18 @@ def test_the_local_date_and_time_formats() -> None:
     )
     assert format_local_time(moment, LONDON) == "2026-06-01T09:00"
     assert date.fromisoformat(format_local_time(moment, LONDON, with_time=False))
+
+
+def test_merged_problem_logs_list_in_row_order_and_keep_every_count() -> None:
+    from redflags import records as csv_records
+    from redflags.validation import Problem
+
+    file_log, conflicts = csv_records.ProblemLog(), csv_records.ProblemLog()
+    limit = csv_records.MAX_LISTED_PROBLEMS
+    file_log.extend(Problem("bad", row, "dose_mg") for row in range(2, 2 * limit + 2, 2))
+    conflicts.extend(Problem("conflict", row, "session_date") for row in (1, 3))
+    both = file_log.merged(conflicts)
+    assert both.total == limit + 2
+    assert [p.row for p in both.listed[:3]] == [1, 2, 3]
+    assert len(both.listed) == limit
+    assert both.lines()[-1] == "… and 2 more problems not listed (dose_mg: 2)"
