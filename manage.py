@@ -17,6 +17,7 @@ functions as the dashboard, as the command-line operator (an admin).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -196,20 +197,46 @@ def _check_out_path(out: str) -> Path:
     return path
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, so no half-written file is left."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+class _StagedFile:
+    """The --out file, written beside its destination first and moved there at the end.
+
+    :meth:`stage` runs inside the export's audit transaction: a file that cannot
+    be written leaves no audit row. :meth:`publish` moves it into place once the
+    row is committed; :meth:`discard` removes a staged file that never got there.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.temporary: Path | None = None
+
+    def stage(self, data: bytes) -> None:
+        try:
+            descriptor, name = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+            )
+            self.temporary = Path(name)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            self.discard()
+            raise CommandError(
+                f"Cannot write {self.path}: {error.strerror or error}. Nothing was exported."
+            ) from None
+
+    def publish(self) -> None:
+        if self.temporary is None:
+            raise CommandError(f"Cannot write {self.path}: nothing was staged.")
+        try:
+            self.temporary.replace(self.path)
+        except OSError as error:
+            self.discard()
+            raise CommandError(f"Cannot write {self.path}: {error.strerror or error}.") from None
+
+    def discard(self) -> None:
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -230,7 +257,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         "review": records.export_review,
         "decisions": records.export_decisions,
     }
-    result = exporters[args.what](**common)
+    staged = _StagedFile(out) if out else None
+    try:
+        result = exporters[args.what](**common, deliver=staged.stage if staged else None)
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.publish()
     if out is None:
         try:
             sys.stdout.buffer.write(result.data)
@@ -239,10 +274,6 @@ def cmd_export(args: argparse.Namespace) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    try:
-        _write_atomically(out, result.data)
-    except OSError as error:
-        raise CommandError(f"Cannot write {out}: {error.strerror or error}.") from None
     print(f"Exported {result.rows} {args.what} rows to {out} (SHA-256 {result.sha256}).")
     return EXIT_OK
 
@@ -371,6 +402,10 @@ def _explain(error: Exception) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A file name that is not UTF-8 must not turn a clear message into a crash.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         status: int = args.handler(args)

@@ -52,6 +52,15 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + _canonical(event)).encode("utf-8")).hexdigest()
 
 
+def storable_text(text: str) -> str:
+    """``text`` with undecodable bytes shown as U+FFFD.
+
+    A file name that is not UTF-8 reaches Python as lone surrogates, which no
+    database text column (nor the hash) can hold; the audit row must still be written.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def record(
     session: Session,
     *,
@@ -80,9 +89,11 @@ def record(
         role=actor.role.value if actor else "",
         action=action,
         entity=entity,
-        entity_id=entity_id,
-        patient_code=patient_code,
-        details=json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False, default=str),
+        entity_id=storable_text(entity_id),
+        patient_code=storable_text(patient_code),
+        details=storable_text(
+            json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False, default=str)
+        ),
         prev_hash=prev_hash,
     )
     event.hash = event_hash(prev_hash, event)

@@ -131,6 +131,9 @@ def max_import_bytes() -> int:
 
 
 def _megabytes(size: int) -> str:
+    """A size people read: MB with one decimal, or bytes below a tenth of a MB."""
+    if size < 104_858:
+        return f"{size:,} bytes"
     return f"{size / 1_048_576:,.1f} MB"
 
 
@@ -579,7 +582,10 @@ def _finish_export(
     patient: str | None,
     as_of: date | None,
     destination: str,
+    deliver: Callable[[bytes], None] | None,
 ) -> ExportResult:
+    """Audit the export; ``deliver`` (staging the --out file, say) runs in the audit
+    row's transaction, so a delivery that fails leaves no row saying it was exported."""
     digest = hashlib.sha256(data).hexdigest()
     stamp = (as_of or date.today()).isoformat()
     suffix = f"-{patient}" if patient else ""
@@ -601,6 +607,8 @@ def _finish_export(
                 "destination": destination,
             },
         )
+        if deliver is not None:
+            deliver(data)
     return ExportResult(
         what=what, data=data, rows=rows, sha256=digest, filename=f"{what}{suffix}-{stamp}.csv"
     )
@@ -614,6 +622,7 @@ def export_sessions(
     as_of: date | None = None,
     tz: ZoneInfo | None = None,
     destination: str = "",
+    deliver: Callable[[bytes], None] | None = None,
 ) -> ExportResult:
     """Every session (of one patient; on or before ``as_of``) as the sessions CSV.
 
@@ -640,6 +649,7 @@ def export_sessions(
         patient=code,
         as_of=as_of,
         destination=destination,
+        deliver=deliver,
     )
 
 
@@ -651,6 +661,7 @@ def export_decisions(
     as_of: date | None = None,
     tz: ZoneInfo | None = None,
     destination: str = "",
+    deliver: Callable[[bytes], None] | None = None,
 ) -> ExportResult:
     """Every decision (of one patient; on or before ``as_of``) as the decisions CSV.
 
@@ -671,6 +682,7 @@ def export_decisions(
         patient=code,
         as_of=as_of,
         destination=destination,
+        deliver=deliver,
     )
 
 
@@ -683,6 +695,7 @@ def export_review(
     config: RulesConfig | None = None,
     tz: ZoneInfo | None = None,
     destination: str = "",
+    deliver: Callable[[bytes], None] | None = None,
 ) -> ExportResult:
     """The weekly review as of ``as_of`` (default: the clinic's today) as the review CSV.
 
@@ -724,4 +737,5 @@ def export_review(
         patient=code,
         as_of=day,
         destination=destination,
+        deliver=deliver,
     )

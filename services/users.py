@@ -70,6 +70,8 @@ def user_exists(*, engine: Engine, username: str) -> bool:
 
 def check_password(password: str, *, username: str, min_length: int = MIN_PASSWORD_LENGTH) -> None:
     """Raise :class:`UserError` unless ``password`` is acceptable for ``username``."""
+    if any("\ud800" <= character <= "\udfff" for character in password):
+        raise UserError("The password must be text (UTF-8): it holds bytes that are not.")
     if len(password) < min_length:
         raise UserError(f"The password must be at least {min_length} characters long.")
     if len(password) > MAX_PASSWORD_LENGTH:

@@ -320,6 +320,20 @@ def test_export_options_are_checked(engine: Engine, db_url: str, tmp_path: Path)
     assert one.returncode == 0 and one.stdout.count("\n") == 2
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_export_that_cannot_be_written_leaves_no_audit_row_and_no_file(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    manage("import-sessions", str(write(tmp_path, "s.csv", GOOD)), url=db_url)
+    before = count(engine, audit_table)
+    failed = manage("export", "sessions", "--out", "/proc/sessions.csv", url=db_url)
+    assert failed.returncode == 1 and "Nothing was exported" in failed.stderr
+    assert count(engine, audit_table) == before
+    done = manage("export", "sessions", "--out", str(tmp_path / "out.csv"), url=db_url)
+    assert done.returncode == 0 and count(engine, audit_table) == before + 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")] == []
+
+
 def test_export_review_and_decisions(engine: Engine, db_url: str, tmp_path: Path) -> None:
     manage("import-sessions", str(write(tmp_path, "s.csv", GOOD)), url=db_url)
     review = manage("export", "review", "--as-of", DAY.isoformat(), url=db_url)
@@ -373,6 +387,37 @@ def test_create_user_refuses_a_missing_or_short_password(
     done = manage("create-user", "bob", "--role", "viewer", url=db_url, stdin=stdin)
     assert done.returncode == 1 and words in done.stderr
     assert count(engine, user_table) == 0
+
+
+def test_create_user_refuses_a_password_that_is_not_utf8(engine: Engine, db_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "create-user", "zed", "--role", "viewer"],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": db_url},
+        input=b"\xff\xfea long passphrase\n",
+        capture_output=True,
+        timeout=180,
+    )
+    assert done.returncode == 1, done.stderr
+    assert b"must be text (UTF-8)" in done.stderr and b"Traceback" not in done.stderr
+    assert count(engine, user_table) == 0
+
+
+def test_a_file_name_that_is_not_utf8_imports_and_is_audited(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    name = os.fsdecode(b"sessions-\xff.csv")  # how Python sees such a name
+    path = write(tmp_path, name, GOOD)
+    done = manage("import-sessions", str(path), url=db_url)
+    assert done.returncode == 0, done.stderr
+    missing = manage("import-sessions", str(tmp_path / os.fsdecode(b"none-\xff.csv")), url=db_url)
+    assert missing.returncode == 1 and "No such file" in missing.stderr
+    with engine.connect() as connection:
+        names = connection.execute(
+            select(audit_table.c.entity_id).where(audit_table.c.action == "sessions_import")
+        ).scalars()
+        assert [n.rsplit("/", 1)[-1] for n in names] == ["sessions-\ufffd.csv", "none-\ufffd.csv"]
+    assert manage("verify-audit", url=db_url).returncode == 0
 
 
 @pytest.mark.parametrize(

@@ -471,7 +471,8 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
 
     monkeypatch.setattr(Path, "read_bytes", never)
     lines = refused_with(engine, path, "file: the file is")
-    assert "over the import limit" in lines[0] and records.MAX_BYTES_VARIABLE in lines[0]
+    assert "over the import limit of 100 bytes" in lines[0]
+    assert records.MAX_BYTES_VARIABLE in lines[0]
 
 
 def test_the_size_limit_applies_to_uploaded_bytes_too(engine: Engine) -> None:
