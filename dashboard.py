@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from redflags.config import RULES_FILE_ENV
 from redflags.labels import plain
 from services import demo
 from ui import navigation, state
@@ -27,9 +28,27 @@ def watch_login() -> None:
         st.rerun(scope="app")
 
 
-actor = state.current_actor()
+def rules_file_not_valid() -> None:
+    """Shown instead of every page while the rules file in force is not valid (rules.md §10)."""
+    st.title("The dashboard cannot start")
+    st.error(
+        f"The rules file in force is not valid, so no review can be computed:\n\n"
+        f"{plain(rules_problem or '')}",
+        icon=":material/rule:",
+    )
+    st.info(
+        f"Correct the file (or point {RULES_FILE_ENV} at a valid one), then reload this page. "
+        "The shipped file `redflags/rules.toml` lists every key with its default.",
+        icon=":material/build:",
+    )
 
-if actor is None:
+
+rules_problem = state.rules_problem()
+actor = None if rules_problem is not None else state.current_actor()
+
+if rules_problem is not None:
+    page = st.navigation([st.Page(rules_file_not_valid, title="Rules file not valid")])
+elif actor is None:
     page = st.navigation([st.Page("pages/login.py", title="Log in", icon=":material/login:")])
 else:
     sections = {

@@ -401,6 +401,13 @@ def _explain(error: Exception) -> str | None:
     return None
 
 
+def _check_rules_file() -> None:
+    """Every command starts only with a valid rules file in force (rules.md §10)."""
+    from redflags.config import load_rules
+
+    load_rules()  # raises RulesConfigError naming the key and what is allowed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         # A file name that is not UTF-8 must not turn a clear message into a crash.
@@ -408,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
+        _check_rules_file()
         status: int = args.handler(args)
     except KeyboardInterrupt:
         _err("Interrupted; nothing more was done.")

@@ -334,6 +334,33 @@ def test_an_export_that_cannot_be_written_leaves_no_audit_row_and_no_file(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")] == []
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("init-db",),
+        ("import-sessions", "{file}", "--dry-run"),
+        ("export", "sessions"),
+        ("verify-audit",),
+    ],
+    ids=lambda c: c[0],
+)
+def test_every_command_refuses_to_start_on_an_invalid_rules_file(
+    engine: Engine, db_url: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    rules = write(
+        tmp_path,
+        "rules.toml",
+        (REPO / "redflags" / "rules.toml").read_text().replace("[window]", "[window]\nsesions = 3"),
+    )
+    sessions = write(tmp_path, "s.csv", GOOD)
+    before = count(engine, audit_table)
+    args = [part.format(file=sessions) for part in command]
+    done = manage(*args, url=db_url, env={"REDFLAGS_RULES_FILE": str(rules)})
+    assert done.returncode == 1
+    assert "window.sesions" in done.stderr
+    assert count(engine, audit_table) == before, "nothing ran"
+
+
 def test_export_review_and_decisions(engine: Engine, db_url: str, tmp_path: Path) -> None:
     manage("import-sessions", str(write(tmp_path, "s.csv", GOOD)), url=db_url)
     review = manage("export", "review", "--as-of", DAY.isoformat(), url=db_url)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from models.db import get_engine
 from models.tables import utc_now
 from redflags.clinic_time import clinic_timezone, utc_to_local
-from redflags.config import RulesConfig
+from redflags.config import RulesConfig, RulesConfigError
 from services import audit, auth
 from services.access import Actor, Permission
 from services.settings import access_settings
@@ -36,6 +36,20 @@ def engine() -> Engine:
 def rules() -> RulesConfig:
     """The validated rules configuration, loaded once per server process (audited)."""
     return audit.load_rules_recorded(engine=engine(), program="dashboard").config
+
+
+def rules_problem() -> str | None:
+    """Why the rules file in force cannot be used, or None when it is valid.
+
+    Checked before anything else on every run: the dashboard does not start on
+    an invalid rules file (rules.md §10). An invalid file is not cached, so a
+    corrected file is taken up at the next reload.
+    """
+    try:
+        rules()
+    except RulesConfigError as error:
+        return str(error)
+    return None
 
 
 def log_in(actor: Actor) -> None:

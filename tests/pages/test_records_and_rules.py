@@ -212,3 +212,22 @@ def test_the_rules_page_shows_a_clinics_own_file(
     assert str(own.resolve()) in all_text(at)
     assert "the clinic's own file" in all_text(at)
     assert at.dataframe[0].value.set_index("key").loc["window.stale_days", "value"] == "14"
+
+
+def test_an_invalid_rules_file_stops_the_dashboard_with_the_key_named(
+    demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "clinic-rules.toml"
+    own.write_text(
+        SHIPPED_RULES_FILE.read_text().replace("hard = 7", "hard = 11"), encoding="utf-8"
+    )
+    monkeypatch.setenv("REDFLAGS_RULES_FILE", str(own))
+    at = logged_in(VIEWER).run()  # even a logged-in user sees no page
+    no_exception(at)
+    assert [t.value for t in at.title] == ["The dashboard cannot start"]
+    assert "theme.hard" in all_text(at)
+    assert not at.dataframe and not at.sidebar.children
+    own.write_text(SHIPPED_RULES_FILE.read_text(), encoding="utf-8")  # corrected: taken up
+    at.run()
+    no_exception(at)
+    assert "The dashboard cannot start" not in [t.value for t in at.title]
