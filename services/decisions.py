@@ -16,7 +16,7 @@ from redflags.codes import DecisionKind, TreatmentStatus
 from redflags.validation import Problem, validate_decision_row
 from services import audit
 from services.access import Actor, Permission, require
-from services.sessions import SaveResult
+from services.sessions import SaveResult, refused_by_database_as_problem
 
 #: The treatment status a patient is in after the care team's latest decision.
 TREATMENT_AFTER: dict[str, TreatmentStatus] = {
@@ -28,6 +28,7 @@ TREATMENT_AFTER: dict[str, TreatmentStatus] = {
 }
 
 
+@refused_by_database_as_problem("decided_at")
 def record_decision(
     *, engine: Engine, actor: Actor, values: Mapping[str, str], now: datetime | None = None
 ) -> SaveResult:

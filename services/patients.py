@@ -16,7 +16,7 @@ from redflags.codes import TreatmentStatus
 from redflags.validation import Invalid, Problem, parse_patient_code
 from services import audit
 from services.access import Actor, Permission, require
-from services.sessions import SaveResult
+from services.sessions import SaveResult, refused_by_database_as_problem
 
 #: The longest display name or clinician name (the database columns' width).
 MAX_NAME_CHARS = 200
@@ -93,6 +93,7 @@ def _name(text: str, column: str, problems: list[Problem]) -> str:
     return value
 
 
+@refused_by_database_as_problem("patient_id")
 def add_patient(
     *,
     engine: Engine,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from functools import wraps
+from typing import Any, ParamSpec, cast
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from models import queries
 from models.db import read_session, write_session
@@ -18,6 +20,8 @@ from redflags.fields import SESSION_FIELDS, VALUE_COLUMNS, Kind
 from redflags.validation import Problem, validate_session_row
 from services import audit
 from services.access import Actor, Permission, require
+
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -32,12 +36,47 @@ class SaveResult:
         return self.record_id is not None and not self.problems
 
 
+def refused_by_database_as_problem(
+    field_name: str,
+) -> Callable[[Callable[P, SaveResult]], Callable[P, SaveResult]]:
+    """Turn the database refusing a save into a problem shown under ``field_name``.
+
+    The checks before a save read first and write after; on PostgreSQL a
+    colleague's save can land in between (the same session time, the same
+    code). The unique constraint then refuses ours: the user is told, not
+    shown an error, and nothing is written.
+    """
+
+    def decorate(save: Callable[P, SaveResult]) -> Callable[P, SaveResult]:
+        @wraps(save)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> SaveResult:
+            try:
+                return save(*args, **kwargs)
+            except IntegrityError:
+                return SaveResult(
+                    None,
+                    [
+                        Problem(
+                            "the database refused this (a colleague may have saved the same "
+                            "record a moment ago): nothing was saved; check, then save again",
+                            None,
+                            field_name,
+                        )
+                    ],
+                )
+
+        return guarded
+
+    return decorate
+
+
 def _audit_values(row: DosingSession) -> dict[str, Any]:
     values: dict[str, Any] = {"session_at_utc": row.session_at.isoformat()}
     values.update({name: getattr(row, name) for name in VALUE_COLUMNS})
     return values
 
 
+@refused_by_database_as_problem("session_date")
 def log_session(
     *, engine: Engine, actor: Actor, values: Mapping[str, str], today: date | None = None
 ) -> SaveResult:
@@ -94,6 +133,7 @@ def log_session(
         return SaveResult(row.id)
 
 
+@refused_by_database_as_problem("session_date")
 def edit_session(
     *,
     engine: Engine,

@@ -149,6 +149,21 @@ def test_the_database_refuses_to_update_or_delete_audit_rows(trail: Engine) -> N
     assert audit.verify_audit(engine=trail, actor=command_line_actor()).rows == ROWS
 
 
+def test_an_insert_that_would_replace_an_audit_row_is_refused(trail: Engine) -> None:
+    # SQLite's INSERT OR REPLACE deletes the row it replaces; PostgreSQL's upsert updates it.
+    replace = (
+        "INSERT OR REPLACE INTO audit_event (id, at, username, role, action, entity, entity_id, "
+        "patient_code, details, prev_hash, hash) SELECT id, at, 'someone', role, action, entity, "
+        "entity_id, patient_code, details, prev_hash, hash FROM audit_event WHERE id = 2"
+        if trail.dialect.name == "sqlite"
+        else "INSERT INTO audit_event SELECT * FROM audit_event WHERE id = 2 "
+        "ON CONFLICT (id) DO UPDATE SET username = 'someone'"
+    )
+    with pytest.raises(DBAPIError, match="append-only"), trail.begin() as connection:
+        connection.execute(text(replace))
+    assert audit.verify_audit(engine=trail, actor=command_line_actor()).intact
+
+
 @pytest.mark.parametrize("kind", list(TAMPERING))
 def test_verify_audit_names_the_row_where_tampering_broke_the_chain(
     kind: str, trail: Engine

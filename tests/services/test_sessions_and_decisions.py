@@ -161,3 +161,24 @@ def test_a_decision_for_an_unknown_patient_is_refused(clinic: Engine) -> None:
         now=NOW,
     )
     assert not result.ok and result.problems[0].column == "patient_id"
+
+
+def test_a_colleagues_save_landing_first_is_a_problem_not_an_error(
+    clinic: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The time check passes, then the unique constraint refuses (PostgreSQL's race)."""
+    from models import queries
+
+    first = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
+    )
+    assert first.ok
+    before = _audit(clinic)
+    monkeypatch.setattr(queries, "session_time_taken", lambda *_a, **_k: False)
+    again = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30", "9"), today=TODAY
+    )
+    assert not again.ok
+    assert [p.column for p in again.problems] == ["session_date"]
+    assert "a colleague may have saved the same record" in again.problems[0].message
+    assert _audit(clinic) == before, "nothing written, not even the audit row"
