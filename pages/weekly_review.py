@@ -31,7 +31,13 @@ as_of = st.date_input(
     width=200,
     help="Only sessions and decisions on or before this day count.",
 )
-everyone = caseload(engine=state.engine(), actor=actor, as_of=as_of, config=state.rules())
+everyone = caseload(
+    engine=state.engine(),
+    actor=actor,
+    as_of=as_of,
+    config=state.rules(),
+    audit_view=state.first_view("review", f"caseload as of {as_of.isoformat()}"),
+)
 
 if everyone.rows.empty:
     st.info(

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from models import page_queries, queries
+from models.db import write_session
 from redflags.clinic_time import clinic_timezone
 from redflags.codes import Status, TreatmentStatus
 from redflags.config import RulesConfig
@@ -30,6 +31,7 @@ from redflags.labels import (
     status_text,
     treatment_words,
 )
+from services import audit
 from services.access import Actor, Permission, require
 from services.review import end_of_day_utc, weekly_review
 
@@ -157,8 +159,14 @@ def _phq9_trends(
     }
 
 
-def caseload(*, engine: Engine, actor: Actor, as_of: date, config: RulesConfig) -> Caseload:
-    """Every patient's review row as of ``as_of``, in words, most urgent first (rules.md §8)."""
+def caseload(
+    *, engine: Engine, actor: Actor, as_of: date, config: RulesConfig, audit_view: bool = True
+) -> Caseload:
+    """Every patient's review row as of ``as_of``, in words, most urgent first (rules.md §8).
+
+    The caseload shows every patient's name and flags: the view is audited
+    ("caseload_viewed") unless ``audit_view`` is False (a rerun of the same view).
+    """
     require(actor, Permission.VIEW_PATIENTS)
     review = weekly_review(engine=engine, actor=actor, as_of=as_of, config=config)
     with engine.connect() as connection:
@@ -214,6 +222,16 @@ def caseload(*, engine: Engine, actor: Actor, as_of: date, config: RulesConfig) 
         }
     )
     rows["phq9_latest"] = rows["phq9_latest"].astype("Int64")
+    if audit_view:
+        with write_session(engine) as session:
+            audit.record(
+                session,
+                actor=actor,
+                action="caseload_viewed",
+                entity="review",
+                entity_id=as_of.isoformat(),
+                details={"as_of": as_of.isoformat(), "patients": len(rows)},
+            )
     return Caseload(as_of=as_of, rows=rows.loc[:, list(CASELOAD_COLUMNS)], review=review)
 
 

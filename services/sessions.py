@@ -192,7 +192,10 @@ def edit_session(
 
 
 def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dict[str, str]:
-    """A stored session as the form's text values (the CSV's formats), to edit it."""
+    """A stored session as the form's text values (the CSV's formats), to edit it.
+
+    Showing a stored session is a read of the patient's record: audited.
+    """
     require(actor, Permission.VIEW_PATIENTS)
     tz = clinic_timezone()
     with read_session(engine) as session:
@@ -215,4 +218,13 @@ def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dic
                 values[spec.name] = format_number(value)
             else:
                 values[spec.name] = str(value)
-        return values
+    with write_session(engine) as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="patient_viewed",
+            entity="dosing_session",
+            entity_id=str(session_id),
+            patient_code=values["patient_id"],
+        )
+    return values

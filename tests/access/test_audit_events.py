@@ -65,6 +65,34 @@ def test_viewing_a_patient_leaves_a_row_naming_the_patient(clinic: Engine) -> No
     )
 
 
+def test_opening_a_stored_session_to_edit_it_is_a_view_of_the_patient(clinic: Engine) -> None:
+    from sqlalchemy import select
+
+    from models.tables import session_table
+
+    with clinic.connect() as connection:
+        session_id = connection.execute(select(session_table.c.id).limit(1)).scalar_one()
+    values = sessions.session_form_values(engine=clinic, actor=CLINICIAN, session_id=session_id)
+    assert values["patient_id"] == PATIENT
+    viewed = _only(clinic, "patient_viewed")
+    assert (viewed["entity"], viewed["entity_id"], viewed["patient_code"]) == (
+        "dosing_session",
+        str(session_id),
+        PATIENT,
+    )
+
+
+def test_the_weekly_review_is_a_view_of_the_whole_caseload(clinic: Engine) -> None:
+    from services.caseload import caseload
+
+    shown = caseload(engine=clinic, actor=CLINICIAN, as_of=AS_OF, config=CONFIG)
+    viewed = _only(clinic, "caseload_viewed")
+    assert (viewed["username"], viewed["entity_id"]) == ("cleo", AS_OF.isoformat())
+    assert viewed["details"] == {"as_of": AS_OF.isoformat(), "patients": len(shown.rows)}
+    caseload(engine=clinic, actor=CLINICIAN, as_of=AS_OF, config=CONFIG, audit_view=False)
+    assert len(audit_rows(clinic, "caseload_viewed")) == 1
+
+
 def test_a_session_created_and_edited_keeps_the_values_before_and_after(clinic: Engine) -> None:
     form = {"patient_id": PATIENT, "session_date": "2026-11-16", "route": "ketamine_iv"}
     saved = sessions.log_session(
