@@ -106,6 +106,14 @@ st.caption(
     "narrows the table. Choose a row to open the patient's report."
 )
 
+if everyone.rows["latest_session"].isna().all():
+    st.warning(
+        f"No patient has a session on or before {format_date(as_of)}: everyone is listed as "
+        "green with nothing to review, which says nothing about how they are. Choose a later "
+        "date.",
+        icon=":material/event_busy:",
+    )
+
 if view.table.empty:
     st.info(
         "No patient matches these filters. Clear a filter (or choose other treatment "
@@ -127,12 +135,11 @@ selection = st.dataframe(
         "display_name",
         "flags",
         "recommendation",
-        "phq9_trend",
+        "now_text",
         "latest_session",
-        "route_text",
-        "dose_mg",
-        "stale_text",
         "addressed",
+        "stale_text",
+        "phq9_trend",
         "green_lights",
         "phq9_latest",
         "clinician",
@@ -148,8 +155,7 @@ selection = st.dataframe(
         "latest_session": st.column_config.DatetimeColumn(
             "Latest session", format=TABLE_DATE_FORMAT
         ),
-        "route_text": st.column_config.TextColumn("Route"),
-        "dose_mg": st.column_config.NumberColumn("Dose (mg)", format="plain"),
+        "now_text": st.column_config.TextColumn("Route and dose", width="medium"),
         "phq9_trend": st.column_config.LineChartColumn(
             "PHQ-9 (last 8)", y_min=0, y_max=27, help="The last 8 PHQ-9 scores, oldest first"
         ),

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from models import page_queries, queries
 from models.db import write_session
 from redflags.clinic_time import clinic_timezone
-from redflags.codes import Status, TreatmentStatus
+from redflags.codes import Recommendation, Status, TreatmentStatus
 from redflags.config import RulesConfig
 from redflags.engine import PatientReview, Review, sort_review
 from redflags.labels import (
@@ -27,6 +27,7 @@ from redflags.labels import (
     flag_words,
     format_date,
     recommendation_words,
+    route_and_dose,
     route_words,
     status_text,
     treatment_words,
@@ -60,11 +61,19 @@ CASELOAD_COLUMNS: tuple[str, ...] = (
     "route",
     "route_text",
     "dose_mg",
+    "now_text",
     "phq9_trend",
     "phq9_latest",
     "stale",
     "stale_text",
 )
+
+
+#: What the table says instead of "continue" while a decision holds treatment.
+HELD_TREATMENTS: dict[str, str] = {
+    TreatmentStatus.PAUSED.value: "Treatment paused: discuss when (and whether) to resume",
+    TreatmentStatus.STOPPED.value: "Treatment stopped by a decision",
+}
 
 
 @dataclass(frozen=True)
@@ -208,13 +217,23 @@ def caseload(
             "addressed": [addressed.get(code, "") for code in codes],
             "green_lights": [_joined(greens) for greens in table["green_lights"]],
             "recommendation": [
-                recommendation_words(advice[0]) if advice else ""
-                for advice in table["recommendations"]
+                first_to_discuss(advice, treatment)
+                for advice, treatment in zip(
+                    table["recommendations"],
+                    details["treatment_status"].fillna("").astype(str),
+                    strict=True,
+                )
             ],
             "latest_session": latest.to_numpy(dtype="datetime64[ns]"),
             "route": table["route"].astype(object).where(table["route"].notna(), None).to_numpy(),
             "route_text": [route_words(r) if isinstance(r, str) else "" for r in table["route"]],
             "dose_mg": pd.to_numeric(table["dose_mg"]).to_numpy(dtype="float64"),
+            # Text, not a number column: the table's number formats have drawn a
+            # dose wrongly (250 as 9999999997), which a dosing tool must never do.
+            "now_text": [
+                route_and_dose(r if isinstance(r, str) else None, float(d))
+                for r, d in zip(table["route"], pd.to_numeric(table["dose_mg"]), strict=True)
+            ],
             "phq9_trend": [trends.get(code, []) for code in codes],
             "phq9_latest": table["phq9_latest"].astype("Int64").to_numpy(),
             "stale": stale.to_numpy(dtype=bool),
@@ -233,6 +252,19 @@ def caseload(
                 details={"as_of": as_of.isoformat(), "patients": len(rows)},
             )
     return Caseload(as_of=as_of, rows=rows.loc[:, list(CASELOAD_COLUMNS)], review=review)
+
+
+def first_to_discuss(recommendations: Iterable[str], treatment_status: str) -> str:
+    """The first recommendation in words, as the table shows it.
+
+    While treatment is paused or stopped by a decision, "continue" would read as
+    "carry on dosing": the table says what the decision left instead. Any other
+    recommendation (new flags since the pause) is shown as it is.
+    """
+    first = next(iter(recommendations), "")
+    if first == Recommendation.CONTINUE and treatment_status in HELD_TREATMENTS:
+        return HELD_TREATMENTS[treatment_status]
+    return recommendation_words(first) if first else ""
 
 
 def patient_status(

@@ -153,6 +153,17 @@ def test_an_earlier_as_of_date_reviews_the_caseload_as_it_was(demo_engine: Engin
     assert not after.equals(before)
 
 
+def test_a_date_before_any_session_says_so_instead_of_an_all_green_caseload(
+    demo_engine: Engine,
+) -> None:
+    at = review_page()
+    assert "No patient has a session on or before" not in all_text(at)
+    at.date_input(key="review.as_of").set_value(today() - timedelta(days=365)).run()
+    no_exception(at)
+    assert "No patient has a session on or before" in all_text(at)
+    assert set(table(at)["status"]) == {"green"}
+
+
 def test_choosing_a_row_opens_that_patients_report(demo_engine: Engine) -> None:
     at = review_page()
     shown = table(at)

@@ -65,6 +65,24 @@ def test_the_caseload_is_the_review_in_words_most_urgent_first(clinic: Engine) -
     assert c["stale"] and c["stale_text"].endswith("since the last session")
     assert d["stale_text"] == "⏰ no session yet" and d["phq9_trend"] == []
     assert list(a["phq9_trend"]) == [20, 18, 15]
+    assert (b["now_text"], c["now_text"]) == (
+        "Esketamine nasal (Spravato), 84 mg",
+        "Oral ketamine, 100 mg",
+    )
+    assert d["now_text"] == "not recorded"
+    assert d["recommendation"] == "Treatment stopped by a decision", "not 'continue'"
+    assert b["recommendation"] == "Consider a same-day safety review"
+
+
+def test_a_held_treatment_replaces_continue_but_never_a_flagged_recommendation() -> None:
+    from services.caseload import first_to_discuss
+
+    assert first_to_discuss(["continue"], "paused").startswith("Treatment paused")
+    assert first_to_discuss(["continue"], "active") == "Continue; note any watch signal"
+    assert first_to_discuss(["review_safety", "pause"], "paused") == (
+        "Consider a same-day safety review"
+    )
+    assert first_to_discuss([], "paused") == ""
 
 
 def test_filters_keep_what_they_name_and_none_means_everyone(clinic: Engine) -> None:
