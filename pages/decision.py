@@ -105,8 +105,10 @@ now = state.local_now()
 st.session_state.setdefault(key("day"), now.date())
 st.session_state.setdefault(key("time"), now.time().replace(second=0, microsecond=0))
 if st.session_state.get(key("flags_for")) != code:
-    # A new patient: consider all of their open flags, unless the user changes that.
-    st.session_state[key("flags")] = open_flag_codes(open_findings)
+    # A new patient: consider their open red flags and watch signals, unless the user
+    # changes that. Safety flags are never ticked for the user: each calls for its own
+    # same-day review, and ticking one by accident would clear an urgent status.
+    st.session_state[key("flags")] = open_flag_codes((*review.red_flags, *review.watch))
     st.session_state[key("flags_for")] = code
     st.session_state[key("route_from")] = review.route
     st.session_state[key("dose_from")] = review.dose_mg
@@ -143,6 +145,8 @@ def save() -> None:
         for name in ("participants", "patient_view", "rationale"):
             state_[key(name)] = ""
         state_.pop(key("flags_for"), None)  # the flags now addressed leave the default
+        for name in ("kind", "route_to", "dose_to"):
+            state_.pop(key(name), None)  # the next decision starts from a blank choice
         later = state.local_now()
         state_[key("day")] = later.date()
         state_[key("time")] = later.time().replace(second=0, microsecond=0)
@@ -217,9 +221,17 @@ st.multiselect(
     format_func=flag_words,
     key=key("flags"),
     placeholder="No flag" if not flag_options else "Choose flags",
-    help="All open flags are chosen to begin with.",
+    help="Open red flags and watch signals are chosen to begin with; safety flags only when "
+    "you choose them.",
 )
 widgets.field_problems(problems, "flags_considered")
+if review.safety_flags:
+    st.caption(
+        ":material/emergency: Safety flags ("
+        + "; ".join(flag_words(f.code) for f in review.safety_flags)
+        + ") are not chosen for you: choose one only when this decision is the same-day "
+        "safety review it calls for."
+    )
 
 st.button(
     "Record the decision",

@@ -135,21 +135,23 @@ def decision_values(
 ) -> dict[str, str]:
     """The decision form's values as the decisions CSV's text cells.
 
-    Route and dose fields are sent only for the decision they belong to
+    Every decision records the treatment it was taken on (route and dose
+    "from"). The "to" fields are sent only for the decision they belong to
     (switch route, adjust dose), so a value left in a hidden field never
-    becomes part of another kind of decision.
+    becomes part of another kind of decision. A dose adjustment stays on its
+    route, so the route's own dose rules (esketamine 28/56/84 mg) apply to it.
     """
     kind = decision or ""
-    routes = kind == DecisionKind.SWITCH_ROUTE
-    doses = kind == DecisionKind.ADJUST_DOSE
+    switch = kind == DecisionKind.SWITCH_ROUTE
+    adjust = kind == DecisionKind.ADJUST_DOSE
     return {
         "patient_id": patient_code or "",
         "decided_at": iso_moment(day, at) if at is not None else (day.isoformat() if day else ""),
         "decision": kind,
-        "route_from": (route_from or "") if routes else "",
-        "route_to": (route_to or "") if routes else "",
-        "dose_from_mg": _cell(dose_from) if doses else "",
-        "dose_to_mg": _cell(dose_to) if doses else "",
+        "route_from": route_from or "",
+        "route_to": (route_to or "") if switch else (route_from or "") if adjust else "",
+        "dose_from_mg": _cell(dose_from),
+        "dose_to_mg": _cell(dose_to) if adjust else "",
         "participants": participants,
         "patient_view": patient_view,
         "rationale": rationale,
@@ -157,15 +159,32 @@ def decision_values(
     }
 
 
+#: What a decision taken in the dashboard must say (imports may lack it: older systems did).
+DECISION_RECORD_NEEDS: tuple[tuple[str, str], ...] = (
+    ("participants", "say who took part (the patient and the care team)"),
+    ("patient_view", "write the patient's own view, or why it could not be given"),
+    ("rationale", "give the reason for this decision"),
+)
+
+
 def decision_form_problems(values: Mapping[str, str]) -> list[Problem]:
-    """What the form needs beyond the CSV's validation: a switch or an adjustment says to what."""
+    """What the form needs beyond the CSV's validation.
+
+    Who took part, the patient's view and the rationale (a decision is made
+    with the patient and must show why); a switch or an adjustment says to what.
+    """
+    problems = [
+        Problem(message, None, column)
+        for column, message in DECISION_RECORD_NEEDS
+        if not values.get(column, "").strip()
+    ]
     targets = DECISION_TARGETS.get(values.get("decision", ""))
     if targets is None:
-        return []
+        return problems
     before, after = targets
     what = "route" if before == "route_from" else "dose"
     if not values.get(after, "").strip():
-        return [Problem(f"give the new {what}", None, after)]
-    if values.get(before, "").strip() == values[after].strip():
-        return [Problem(f"the new {what} is the same as the current one", None, after)]
-    return []
+        problems.append(Problem(f"give the new {what}", None, after))
+    elif values.get(before, "").strip() == values[after].strip():
+        problems.append(Problem(f"the new {what} is the same as the current one", None, after))
+    return problems

@@ -36,6 +36,14 @@ def record(at: AppTest) -> AppTest:
     return at
 
 
+def explain(at: AppTest) -> AppTest:
+    """Who took part, the patient's view and the rationale: every decision needs them."""
+    at.text_input(key="decision.participants").input("the patient; Dr Sato")
+    at.text_area(key="decision.patient_view").input("I want a break to think it over.")
+    at.text_area(key="decision.rationale").input("Two hard panic sessions in a row.")
+    return at
+
+
 def errors(at: AppTest) -> str:
     return "\n".join(e.value for e in at.error).replace("\\", "")
 
@@ -97,6 +105,27 @@ def test_a_recorded_pause_marks_its_flags_addressed_and_the_status_changes(
     assert saved["recorded_by"] == CLINICIAN.username
     assert audit_rows(demo_engine, "decision_recorded")[-1].patient_code == PATIENT
     assert at.multiselect(key="decision.flags").value == [], "no flag is open any more"
+    assert at.button_group(key="decision.kind").value is None, "the next decision starts blank"
+
+
+def test_a_decision_without_who_the_patients_view_and_why_is_not_recorded(
+    demo_engine: Engine,
+) -> None:
+    at = page()
+    at.button_group(key="decision.kind").set_value("pause").run()
+    record(at)
+    text = errors(at)
+    assert "say who took part" in text and "the patient's own view" in text
+    assert "give the reason for this decision" in text
+    assert stored(demo_engine) == []
+
+
+def test_a_safety_flag_is_never_chosen_for_the_user(demo_engine: Engine) -> None:
+    at = page("DEMO-004")  # urgent: a positive item 9, and unrelenting despair
+    flags = at.multiselect(key="decision.flags")
+    assert "suicidality" in flags.options or "Thoughts of self-harm" in " ".join(flags.options)
+    assert "suicidality" not in flags.value and flags.value, "red flags still chosen"
+    assert "Safety flags (" in all_text(at)
 
 
 def test_a_decision_that_considers_no_flag_leaves_the_status_as_it_was(
@@ -105,7 +134,7 @@ def test_a_decision_that_considers_no_flag_leaves_the_status_as_it_was(
     at = page()
     at.button_group(key="decision.kind").set_value("continue").run()
     at.multiselect(key="decision.flags").set_value([]).run()
-    record(at)
+    record(explain(at))
     assert not errors(at)
     config = load_rules()
     after = patient_status(
@@ -122,7 +151,7 @@ def test_adjusting_the_dose_needs_the_new_dose(demo_engine: Engine) -> None:
     assert "give the new dose" in errors(at)
     assert stored(demo_engine) == []
     at.number_input(key="decision.dose_to").set_value(30.0).run()
-    record(at)
+    record(explain(at))
     assert not errors(at)
     (saved,) = stored(demo_engine)
     assert (saved["decision"], saved["dose_from_mg"], saved["dose_to_mg"]) == (
@@ -136,7 +165,7 @@ def test_switching_route_records_from_and_to(demo_engine: Engine) -> None:
     at = page()
     at.button_group(key="decision.kind").set_value("switch_route").run()
     at.selectbox(key="decision.route_to").set_value("esketamine_nasal").run()
-    record(at)
+    record(explain(at))
     assert not errors(at)
     (saved,) = stored(demo_engine)
     assert (saved["route_from"], saved["route_to"]) == ("ketamine_iv", "esketamine_nasal")
@@ -147,7 +176,7 @@ def test_a_decision_dated_in_the_future_is_refused(demo_engine: Engine) -> None:
     at.button_group(key="decision.kind").set_value("pause").run()
     at.date_input(key="decision.day").set_value(today() + timedelta(days=2))
     at.time_input(key="decision.time").set_value(time(9, 0)).run()
-    record(at)
+    record(explain(at))
     assert "is in the future" in errors(at)
     assert stored(demo_engine) == []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from redflags.fields import SESSION_COLUMNS
 from redflags.validation import Problem
@@ -88,6 +88,8 @@ def decision(**changes: object) -> dict[str, str]:
         "dose_from": 35.0,
         "dose_to": 30.0,
         "participants": "the patient; Dr A",
+        "patient_view": "I would like a break.",
+        "rationale": "Two hard sessions in a row.",
         "flags_considered": ["repeated_panic", "watch_despair"],
     }
     return forms.decision_values(**{**base, **changes})  # type: ignore[arg-type]
@@ -97,17 +99,39 @@ def test_a_decision_sends_routes_and_doses_only_when_they_are_its_subject() -> N
     pause = decision()
     assert pause["decided_at"] == "2026-11-02T14:05"
     assert pause["route_to"] == "" and pause["dose_to_mg"] == ""
+    assert (pause["route_from"], pause["dose_from_mg"]) == ("ketamine_iv", "35"), "taken on"
     assert pause["flags_considered"] == "repeated_panic;watch_despair"
     switch = decision(decision="switch_route")
     assert (switch["route_from"], switch["route_to"]) == ("ketamine_iv", "esketamine_nasal")
     adjust = decision(decision="adjust_dose")
     assert (adjust["dose_from_mg"], adjust["dose_to_mg"]) == ("35", "30")
+    assert adjust["route_to"] == "ketamine_iv", "a dose adjustment stays on its route"
+
+
+def test_an_esketamine_dose_adjustment_must_be_a_device_dose() -> None:
+    from zoneinfo import ZoneInfo
+
+    from redflags.validation import validate_decision_row
+
+    values = decision(
+        decision="adjust_dose", route_from="esketamine_nasal", dose_from=84.0, dose_to=50.0
+    )
+    record, problems = validate_decision_row(values, now=datetime(2026, 11, 3), tz=ZoneInfo("UTC"))
+    assert record is None and [p.column for p in problems] == ["dose_to_mg"]
+    assert "28, 56 or 84" in problems[0].message
+
+
+def test_a_decision_must_say_who_took_part_the_patients_view_and_why() -> None:
+    blank = decision(participants="", patient_view=" ", rationale="")
+    problems = forms.decision_form_problems(blank)
+    assert [p.column for p in problems] == ["participants", "patient_view", "rationale"]
 
 
 def test_a_switch_or_an_adjustment_must_say_to_what() -> None:
     assert forms.decision_form_problems(decision()) == []
     assert forms.decision_form_problems(decision(decision="adjust_dose")) == []
     missing = forms.decision_form_problems(decision(decision="adjust_dose", dose_to=None))
+    assert [p.column for p in missing] == ["dose_to_mg"]
     assert [(p.column, p.message) for p in missing] == [("dose_to_mg", "give the new dose")]
     same = forms.decision_form_problems(decision(decision="switch_route", route_to="ketamine_iv"))
     assert [p.column for p in same] == ["route_to"]
