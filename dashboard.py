@@ -49,7 +49,18 @@ actor = None if rules_problem is not None else state.current_actor()
 if rules_problem is not None:
     page = st.navigation([st.Page(rules_file_not_valid, title="Rules file not valid")])
 elif actor is None:
-    page = st.navigation([st.Page("pages/login.py", title="Log in", icon=":material/login:")])
+    # Only the login page, under every page's URL: a link to a report leads to the
+    # report once logged in (the URL and its ?patient= stay as they were).
+    page = st.navigation(
+        [
+            st.Page("pages/login.py", title="Log in", icon=":material/login:", default=True),
+            *(
+                st.Page("pages/login.py", title="Log in", url_path=url_path)
+                for url_path in navigation.url_paths_behind_login()
+            ),
+        ],
+        position="hidden",
+    )
 else:
     sections = {
         section: [

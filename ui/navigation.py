@@ -7,6 +7,7 @@ reached by URL either; each page also checks the permission itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.access import Actor, Permission
 
@@ -101,6 +102,16 @@ ADMIN_PAGES: tuple[PageSpec, ...] = (
         Permission.MANAGE_USERS,
     ),
 )
+
+
+def url_paths_behind_login() -> list[str]:
+    """The URL of every page but the home page (whose URL is the site's own).
+
+    While nobody is logged in, these URLs show the login page, so that a link
+    to a patient's report leads there after logging in instead of to
+    "page not found".
+    """
+    return [Path(page.path).stem for page in (*PAGES, *ADMIN_PAGES) if not page.default]
 
 
 def visible_pages(actor: Actor) -> dict[str, list[PageSpec]]:

@@ -36,8 +36,8 @@ def test_logged_out_the_entry_script_shows_only_the_login_page(
     at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Log in"]
-    registered = [str(info.get("script_path")) for info in at._registered_pages.values()]
-    assert registered == [str(ROOT / "pages" / "login.py")]
+    registered = {str(info.get("script_path")) for info in at._registered_pages.values()}
+    assert registered == {str(ROOT / "pages" / "login.py")}, "every URL shows the login page"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_page_ids())

@@ -287,3 +287,18 @@ def test_a_clinician_reviews_opens_a_red_patient_decides_and_downloads(
     )
     slow = {step: s for step, s in timings.items() if s > 10}
     assert not slow, f"steps slower than 10 s in the browser: {slow}"
+
+
+def test_a_link_to_a_report_opens_that_report_after_logging_in(dashboard: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{dashboard}/patient_report?patient={RED_PATIENT}")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    page.get_by_role("textbox", name="Username").fill("demo")
+    page.get_by_role("textbox", name="Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Patient report")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{RED_PATIENT} · Arden Xu")).to_be_visible()
