@@ -89,14 +89,19 @@ with st.container(horizontal=True, vertical_alignment="center"):
         f"as of {format_date(as_of)}"
     )
 facts = st.columns([3, 2, 3, 3, 4])
-facts[0].metric("Current route", route_words(review.route) or "none")
-facts[1].metric("Current dose", format_dose(review.dose_mg) or "none")
+with facts[0]:
+    widgets.fact("Current route", route_words(review.route) or "none")
+with facts[1]:
+    widgets.fact("Current dose", format_dose(review.dose_mg) or "none")
 latest = review.latest_session
-facts[2].metric(
-    "Latest session",
-    format_date(latest) if latest else "none",
-    help=(f"{days_text((as_of - latest.date()).days)} before the as-of date" if latest else None),
-)
+with facts[2]:
+    widgets.fact(
+        "Latest session",
+        format_date(latest) if latest else "none",
+        help=(
+            f"{days_text((as_of - latest.date()).days)} before the as-of date" if latest else None
+        ),
+    )
 phq = (
     f"{review.phq9_baseline} → {review.phq9_latest}"
     if review.phq9_baseline is not None and review.phq9_latest is not None

@@ -81,6 +81,13 @@ def patient_picker(
     return None if chosen is None else str(chosen)
 
 
+def fact(label: str, value: str, *, help: str | None = None) -> None:
+    """One fact at the top of a page: a small label over its value, which wraps (a metric
+    would cut "Esketamine nasal (Spravato)" short)."""
+    st.caption(label, help=help)
+    st.markdown(f"**{plain(value)}**")
+
+
 def field_problems(grouped: Mapping[str | None, list[str]], field: str | None) -> None:
     """The validators' messages for one field, right under it."""
     for message in grouped.get(field, []):

@@ -43,9 +43,9 @@ def test_the_top_shows_status_route_and_dose(demo_engine: Engine) -> None:
     assert "DEMO-001 · Arden Xu" in at.header[0].value.replace("\\", "")
     # The status is a badge: colour, icon and word together.
     assert ":red-badge[:material/flag: Red]" in [m.value for m in at.markdown]
-    values = {m.label: m.value for m in at.metric}
-    assert values["Current route"] == "IV ketamine"
-    assert values["Current dose"] == "35 mg"
+    captions, markdown = [c.value for c in at.caption], [m.value for m in at.markdown]
+    assert "Current route" in captions and "**IV ketamine**" in markdown
+    assert "Current dose" in captions and "**35 mg**" in markdown
 
 
 def test_every_flag_is_shown_with_its_threshold_and_evidence_sessions(demo_engine: Engine) -> None:
