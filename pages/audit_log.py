@@ -77,7 +77,8 @@ st.dataframe(
     hide_index=True,
     column_config={
         "id": st.column_config.TextColumn("Row", width="small"),
-        "at_utc": st.column_config.TextColumn("When (UTC)"),
+        "when": st.column_config.TextColumn("When (clinic time)"),
+        "at_utc": st.column_config.TextColumn("UTC"),
         "username": "User",
         "role": "Role",
         "action": "Action",

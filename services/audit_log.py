@@ -21,8 +21,9 @@ from models import audit_queries
 from models.audit_queries import AuditFilter
 from models.db import read_session, write_session
 from models.tables import AuditEvent
-from redflags.clinic_time import clinic_timezone, local_to_utc
+from redflags.clinic_time import clinic_timezone, local_to_utc, utc_to_local
 from redflags.csv_format import write_csv
+from redflags.labels import format_date
 from services import audit
 from services.access import Actor, Permission, require
 
@@ -127,8 +128,12 @@ def _cells(event: AuditEvent) -> tuple[str, ...]:
     )
 
 
-def _frame(events: list[AuditEvent]) -> pd.DataFrame:
-    return pd.DataFrame([_cells(e) for e in events], columns=list(AUDIT_COLUMNS), dtype=object)
+def _frame(events: list[AuditEvent], tz: ZoneInfo) -> pd.DataFrame:
+    """The page's rows: the CSV's columns, and ``when`` in the clinic's time and format."""
+    frame = pd.DataFrame([_cells(e) for e in events], columns=list(AUDIT_COLUMNS), dtype=object)
+    local = [utc_to_local(e.at, tz) for e in events]
+    frame.insert(1, "when", [f"{format_date(t)}, {t:%H:%M:%S}" for t in local])
+    return frame
 
 
 def audit_choices(*, engine: Engine, actor: Actor) -> AuditChoices:
@@ -151,11 +156,12 @@ def audit_page(
 ) -> AuditPage:
     """The newest ``limit`` rows matching ``query`` and the number matching. Needs VIEW_AUDIT."""
     require(actor, Permission.VIEW_AUDIT)
-    where = query.to_filter(tz or clinic_timezone())
+    tz = tz or clinic_timezone()
+    where = query.to_filter(tz)
     with read_session(engine) as session:
         events = audit_queries.audit_events(session, where, limit=limit)
         total = audit_queries.count_audit_events(session, where)
-    return AuditPage(rows=_frame(events), total=total)
+    return AuditPage(rows=_frame(events, tz), total=total)
 
 
 def export_audit(

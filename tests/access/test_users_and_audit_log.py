@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -130,3 +130,18 @@ def test_the_audit_csv_neutralises_formulas_and_keeps_every_matching_row(account
     assert created[0]["entity_id"] == "'-minus"
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
     assert rows[0]["at_utc"].endswith("Z")
+
+
+def test_the_audit_page_shows_each_time_in_the_clinics_zone_and_format(clinic: Engine) -> None:
+    from zoneinfo import ZoneInfo
+
+    from services.report import record_patient_view
+
+    record_patient_view(engine=clinic, actor=Actor("cleo", Role.CLINICIAN), patient_code="P-001")
+    tokyo = ZoneInfo("Asia/Tokyo")
+    row = audit_page(
+        engine=clinic, actor=ADMIN, query=AuditQuery(action="patient_viewed"), tz=tokyo
+    ).rows.iloc[0]
+    utc = datetime.fromisoformat(str(row["at_utc"]).removesuffix("Z"))
+    local = utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(tokyo)
+    assert row["when"] == f"{local.day} {local:%b %Y}, {local:%H:%M:%S}"
