@@ -70,6 +70,7 @@ def load_session() -> None:
     session_id = st.session_state.get(key("edit_id"))
     st.session_state.pop(RESULT, None)
     st.session_state.pop(SAVED, None)
+    st.session_state[key("edit_reason")] = ""
     who = state.callback_actor(Permission.WRITE_CLINICAL)
     if session_id is None or who is None:
         return
@@ -96,13 +97,21 @@ def save() -> None:
     session_id = st.session_state.get(key("edit_id"))
     result: SaveResult
     if editing and session_id is not None:
-        result = edit_session(engine=engine, actor=who, session_id=int(session_id), values=values)
+        result = edit_session(
+            engine=engine,
+            actor=who,
+            session_id=int(session_id),
+            values=values,
+            reason=st.session_state.get(key("edit_reason")) or "",
+        )
     else:
         result = log_session(engine=engine, actor=who, values=values)
     st.session_state[RESULT] = result
     st.session_state[SAVED] = (code, editing) if result.ok else None
     if result.ok and not editing:
         clear_form()
+    if result.ok and editing:
+        st.session_state[key("edit_reason")] = ""
 
 
 st.title("Log a session")
@@ -173,7 +182,14 @@ if mode == EDIT:
         key=key("edit_id"),
         on_change=load_session,
     )
-    st.caption("Saving changes keeps the old values in the audit trail.")
+    st.text_input(
+        "Reason for the change",
+        key=key("edit_reason"),
+        max_chars=1000,
+        placeholder="e.g. a typo in the dose; the 40-minute reading added later",
+    )
+    widgets.field_problems(problems, "edit_reason")
+    st.caption("Saving changes keeps the old values and this reason in the audit trail.")
 
 
 def number_widget(field: Field, label: str | None = None) -> None:

@@ -22,6 +22,8 @@ from services import audit
 from services.access import Actor, Permission, require
 
 P = ParamSpec("P")
+EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
+MAX_EDIT_REASON_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -140,13 +142,26 @@ def edit_session(
     actor: Actor,
     session_id: int,
     values: Mapping[str, str],
+    reason: str,
     today: date | None = None,
 ) -> SaveResult:
-    """Change a stored session; the audit row keeps the old and the new values."""
+    """Change a stored session; the audit row keeps the old and the new values and why.
+
+    A recorded session is part of the chart: changing it needs a reason
+    (a typo, a late reading …), kept with the change.
+    """
     require(actor, Permission.WRITE_CLINICAL)
     tz = clinic_timezone()
     record, problems = validate_session_row(values, today=today or local_today(tz), tz=tz)
-    if record is None:
+    why = reason.strip()
+    if not why:
+        problems = [*problems, Problem(EDIT_REASON_NEEDED, None, "edit_reason")]
+    elif len(why) > MAX_EDIT_REASON_CHARS:
+        problems = [
+            *problems,
+            Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, "edit_reason"),
+        ]
+    if record is None or problems:
         return SaveResult(None, problems)
     with write_session(engine) as session:
         row = session.get(DosingSession, session_id)
@@ -186,6 +201,7 @@ def edit_session(
                 "changed": changed,
                 "before": {k: before[k] for k in changed},
                 "after": {k: after[k] for k in changed},
+                "reason": why,
             },
         )
         return SaveResult(row.id)

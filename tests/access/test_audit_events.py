@@ -107,6 +107,7 @@ def test_a_session_created_and_edited_keeps_the_values_before_and_after(clinic: 
         actor=CLINICIAN,
         session_id=saved.record_id,
         values={**form, "dose_mg": "40"},
+        reason="the dose was mistyped",
         today=AS_OF,
     )
     edited = _only(clinic, "session_edited")

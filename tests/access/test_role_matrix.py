@@ -136,6 +136,7 @@ CASES: list[Case] = [
             actor=a,
             session_id=1,
             values={**SESSION_FORM, "session_date": "2026-11-02", "panic": "3"},
+            reason="panic corrected",
             today=AS_OF,
         ),
     ),

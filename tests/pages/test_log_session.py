@@ -201,6 +201,10 @@ def test_editing_a_session_saves_the_change_and_keeps_the_old_values_in_the_audi
     assert at.number_input(key="log.dose_mg").value == latest["dose_mg"], "the session is loaded"
     at.text_area(key="log.note").input("Edited: dose tolerated well.").run()
     save(at)
+    assert "say why the stored session is changed" in errors(at), "a change needs a reason"
+    assert next(r for r in stored_sessions(demo_engine) if r["id"] == latest["id"]) == latest
+    at.text_input(key="log.edit_reason").input("note added after the call").run()
+    save(at)
     assert not errors(at)
     assert f"Changes saved for {PATIENT}" in all_text(at)
     edited = next(r for r in stored_sessions(demo_engine) if r["id"] == latest["id"])
@@ -209,6 +213,7 @@ def test_editing_a_session_saves_the_change_and_keeps_the_old_values_in_the_audi
     change = audit_details(event)
     assert change["changed"] == ["note"]
     assert change["before"] == {"note": latest["note"]}
+    assert change["reason"] == "note added after the call"
 
 
 def test_a_new_patient_can_be_added_and_is_then_chosen(demo_engine: Engine) -> None:

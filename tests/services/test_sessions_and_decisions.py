@@ -87,11 +87,22 @@ def test_editing_a_session_keeps_the_old_values_in_the_audit_trail(clinic: Engin
         actor=CLINICIAN,
         session_id=saved.record_id,
         values=form | {"panic": "5", "panic_course": "reflected"},
+        reason="",
+        today=TODAY,
+    )
+    assert [p.column for p in edited.problems] == ["edit_reason"], "a change needs a reason"
+    edited = edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        values=form | {"panic": "5", "panic_course": "reflected"},
+        reason="panic was entered on the wrong line",
         today=TODAY,
     )
     assert edited.ok
     action, details = _audit(clinic)[-1]
     assert action == "session_edited"
+    assert details["reason"] == "panic was entered on the wrong line"
     assert details["changed"] == ["panic", "panic_course"]
     assert details["before"] == {"panic": 8, "panic_course": "persisted"}
     assert details["after"] == {"panic": 5, "panic_course": "reflected"}
