@@ -6,6 +6,7 @@ pages a role may not use are left out of the navigation (ui/navigation.py).
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 import streamlit as st
 
@@ -16,7 +17,9 @@ from ui import navigation, state
 
 st.set_page_config(
     page_title="Red-flag review",
-    page_icon=":material/monitor_heart:",
+    # A file served by the dashboard itself: a Material icon here is fetched from
+    # Google's font servers on every page load.
+    page_icon=str(Path(__file__).parent / "ui" / "favicon.png"),
     layout="wide",
 )
 

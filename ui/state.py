@@ -20,6 +20,8 @@ ACTOR_KEY = "actor"
 LOGGED_IN_AT_KEY = "logged_in_at"
 LAST_ACTIVITY_KEY = "last_activity_at"
 PAGE_KEY = "page"
+#: Shown by a page reached without a login (the link leads to the login page).
+LOGIN_FIRST = "Please [log in](./) to see this page."
 #: How often an open page checks, between clicks, whether its login has lapsed.
 LOGIN_WATCH_SECONDS = 30
 #: The clock; tests replace it to exercise idle logoff without waiting.
@@ -160,7 +162,7 @@ def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
     """The logged-in actor holding ``permission``; otherwise stop the page here."""
     actor = current_actor()
     if actor is None:
-        st.warning("Please log in to see this page.")
+        st.warning(LOGIN_FIRST)
         st.stop()
     if not actor.can(permission):
         st.error(f"Your role ({actor.role.value}) does not give access to this page.")

@@ -18,7 +18,7 @@ from streamlit.util import calc_hash
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "dashboard.py"
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if p.name != "login.py")
-LOGIN_WARNING = "Please log in to see this page."
+LOGIN_WARNING = "Please [log in](./) to see this page."
 TIMEOUT = 30
 
 
