@@ -200,22 +200,25 @@ st.subheader("Over time", anchor=False)
 st.caption("Dashed purple lines mark care-team decisions.")
 sessions, decisions = report.sessions, report.decisions
 markers = session_markers(sessions, config)
+span = charts.time_span(sessions, decisions)  # one time axis for all four charts
 st.plotly_chart(
-    charts.theme_figure(sessions, markers, decisions, config),
+    charts.theme_figure(sessions, markers, decisions, config, span),
     key="report.themes",
     config=charts.PLOTLY_CONFIG,
 )
 baseline = None if review.phq9_baseline is None else float(review.phq9_baseline)
 st.plotly_chart(
-    charts.phq9_figure(sessions, baseline, decisions, config),
+    charts.phq9_figure(sessions, baseline, decisions, config, span),
     key="report.phq9",
     config=charts.PLOTLY_CONFIG,
 )
 st.plotly_chart(
-    charts.bp_figure(sessions, decisions, config), key="report.bp", config=charts.PLOTLY_CONFIG
+    charts.bp_figure(sessions, decisions, config, span),
+    key="report.bp",
+    config=charts.PLOTLY_CONFIG,
 )
 st.plotly_chart(
-    charts.dose_figure(sessions, decisions), key="report.dose", config=charts.PLOTLY_CONFIG
+    charts.dose_figure(sessions, decisions, span), key="report.dose", config=charts.PLOTLY_CONFIG
 )
 
 # ---------------------------------------------------------------- history

@@ -13,6 +13,7 @@ which made a report page take most of a second.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,14 @@ READING_COLOURS: dict[str, str] = {"pre": "#0072B2", "40": "#D55E00", "end": "#0
 READING_WORDS: dict[str, str] = {"pre": "before dosing", "40": "at 40 min", "end": "at discharge"}
 HARD_COLOUR, GREEN_COLOUR, DECISION_COLOUR = "#B2182B", "#1B7837", "#6A3D9A"
 THRESHOLD_COLOUR = "#B2182B"
+#: One colour and one marker per route (Okabe–Ito colours; the marker tells them apart
+#: without colour too).
+ROUTE_LOOK: dict[str, tuple[str, str]] = {
+    "esketamine_nasal": ("#009E73", "diamond"),
+    "ketamine_iv": ("#0072B2", "circle"),
+    "ketamine_im": ("#E69F00", "square"),
+    "ketamine_oral": ("#CC79A7", "triangle-up"),
+}
 CHART_HEIGHT = 360
 #: Plotly's own menu keeps zoom and pan but not "download as PNG": a chart of a
 #: patient leaves the dashboard only through the audited exports.
@@ -43,6 +52,26 @@ PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "modeBarButtonsToRemove":
 DECISION_SHAPE, THRESHOLD_SHAPE = "decision", "threshold"
 
 Plain = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """The stretch of time every chart of one report shows, so their axes line up."""
+
+    start: datetime
+    end: datetime
+
+
+def time_span(sessions: pd.DataFrame, decisions: pd.DataFrame) -> TimeSpan | None:
+    """From the first session to the last session or decision, with a margin each side."""
+    moments = [pd.Timestamp(v) for v in sessions["session_at"]]
+    if not decisions.empty:
+        moments += [pd.Timestamp(v) for v in decisions["decided_at"]]
+    if not moments:
+        return None
+    first, last = min(moments), max(moments)
+    margin = max((last - first) * 0.03, pd.Timedelta(days=2))
+    return TimeSpan((first - margin).to_pydatetime(), (last + margin).to_pydatetime())
 
 
 def _values(series: pd.Series) -> list[Any]:
@@ -65,9 +94,11 @@ class _Chart:
     shapes: list[Plain] = field(default_factory=list)
     annotations: list[Plain] = field(default_factory=list)
     y_range: list[float] | None = None
+    x_range: TimeSpan | None = None
 
     def threshold(self, y: float, text: str, dash: str = "dot") -> None:
-        """A horizontal threshold line across the plot, labelled at its left end."""
+        """A horizontal threshold line across the plot, labelled at its right end on a
+        light background (the newest readings are there, and must stay readable)."""
         self.shapes.append(
             {
                 "type": "line",
@@ -84,14 +115,15 @@ class _Chart:
         self.annotations.append(
             {
                 "xref": "paper",
-                "x": 0,
+                "x": 1,
                 "yref": "y",
                 "y": y,
                 "text": text,
                 "showarrow": False,
-                "xanchor": "left",
+                "xanchor": "right",
                 "yanchor": "bottom",
-                "font": {"color": THRESHOLD_COLOUR, "size": 11},
+                "bgcolor": "rgba(255, 255, 255, 0.75)",
+                "font": {"color": THRESHOLD_COLOUR, "size": 10},
             }
         )
 
@@ -127,6 +159,11 @@ class _Chart:
                 }
             )
 
+    def _x_range(self) -> Plain:
+        if self.x_range is None:
+            return {}
+        return {"range": [self.x_range.start, self.x_range.end], "autorange": False}
+
     def figure(self) -> go.Figure:
         yaxis: Plain = {"title": {"text": self.y_title}}
         if self.y_range is not None:
@@ -138,10 +175,12 @@ class _Chart:
             layout={
                 "title": {"text": self.title, "x": 0},
                 "height": CHART_HEIGHT,
-                "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
-                "legend": {"orientation": "v", "x": 1.01, "y": 1},
+                "margin": {"l": 60, "r": 10, "t": 70, "b": 10},
+                # Below the plot, so every chart's plot is as wide as the others and
+                # the four time axes line up.
+                "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top"},
                 "hovermode": "closest",
-                "xaxis": {"tickformat": "%-d %b %Y"},
+                "xaxis": {"tickformat": "%-d %b %Y", **self._x_range()},
                 "yaxis": yaxis,
                 "shapes": self.shapes,
                 "annotations": self.annotations,
@@ -154,14 +193,18 @@ def _line(x: list[Any], y: list[Any], name: str, **style: Any) -> Plain:
 
 
 def theme_figure(
-    sessions: pd.DataFrame, markers: pd.DataFrame, decisions: pd.DataFrame, config: RulesConfig
+    sessions: pd.DataFrame,
+    markers: pd.DataFrame,
+    decisions: pd.DataFrame,
+    config: RulesConfig,
+    x_range: TimeSpan | None = None,
 ) -> go.Figure:
     """Theme intensities per session; hard sessions (✕) and green-light sessions (★) marked.
 
     ``markers`` is :func:`services.report_view.session_markers` of the same sessions.
     """
     t = config.theme
-    chart = _Chart("Themes per session (0–10)", "intensity", y_range=[-0.5, 10.5])
+    chart = _Chart("Themes per session (0–10)", "intensity", y_range=[-0.5, 10.5], x_range=x_range)
     x = _times(sessions["session_at"])
     for theme in THEMES:
         chart.traces.append(
@@ -175,7 +218,12 @@ def theme_figure(
         )
     for kind, symbol, colour, name in (
         ("hard", "x", HARD_COLOUR, f"hard session (≥ {t.hard}, not reflected or contained)"),
-        ("green", "star", GREEN_COLOUR, f"green-light session (≥ {t.green})"),
+        (
+            "green",
+            "star",
+            GREEN_COLOUR,
+            f"green-light moment (≥ {t.green}; the Green lights list counts recent sessions)",
+        ),
     ):
         mine = markers.loc[markers["kind"] == kind] if not markers.empty else markers
         chart.traces.append(
@@ -206,10 +254,11 @@ def phq9_figure(
     baseline: float | None,
     decisions: pd.DataFrame,
     config: RulesConfig,
+    x_range: TimeSpan | None = None,
 ) -> go.Figure:
     """PHQ-9 per session with the response line (from the baseline) and the remission line."""
     scored = sessions.loc[sessions["phq9"].notna()]
-    chart = _Chart("PHQ-9 (0–27)", "PHQ-9 total", y_range=[0, 27.5])
+    chart = _Chart("PHQ-9 (0–27)", "PHQ-9 total", y_range=[0, 27.5], x_range=x_range)
     chart.traces.append(
         _line(
             _times(scored["session_at"]),
@@ -231,12 +280,18 @@ def phq9_figure(
     return chart.figure()
 
 
-def bp_figure(sessions: pd.DataFrame, decisions: pd.DataFrame, config: RulesConfig) -> go.Figure:
+def bp_figure(
+    sessions: pd.DataFrame,
+    decisions: pd.DataFrame,
+    config: RulesConfig,
+    x_range: TimeSpan | None = None,
+) -> go.Figure:
     """Blood pressure before dosing, at 40 minutes and at discharge, against the thresholds."""
     s = config.safety
     chart = _Chart(
         f"Blood pressure, mmHg (a rise of ≥ {s.rise_sys}/{s.rise_dia} after dosing is flagged)",
         "mmHg",
+        x_range=x_range,
     )
     x = _times(sessions["session_at"])
     for when, (sys_col, dia_col) in BP_READINGS.items():
@@ -258,16 +313,19 @@ def bp_figure(sessions: pd.DataFrame, decisions: pd.DataFrame, config: RulesConf
     return chart.figure()
 
 
-def dose_figure(sessions: pd.DataFrame, decisions: pd.DataFrame) -> go.Figure:
+def dose_figure(
+    sessions: pd.DataFrame, decisions: pd.DataFrame, x_range: TimeSpan | None = None
+) -> go.Figure:
     """The dose given at each session, one series per route."""
-    chart = _Chart("Dose and route", "dose (mg)")
+    chart = _Chart("Dose and route", "dose (mg)", x_range=x_range)
     for route, given in sessions.groupby("route", sort=True):
         chart.traces.append(
             _line(
                 _times(given["session_at"]),
                 _values(given["dose_mg"]),
                 route_words(str(route)),
-                line={"shape": "hv"},
+                line={"shape": "hv", "color": ROUTE_LOOK[str(route)][0]},
+                marker={"symbol": ROUTE_LOOK[str(route)][1], "size": 9},
             )
         )
     chart.decisions(decisions)

@@ -83,7 +83,7 @@ def test_hard_and_green_light_sessions_are_marked_on_the_theme_chart() -> None:
     figure = charts.theme_figure(frame, session_markers(frame, config), NO_DECISIONS, config)
     by_name = {t.name: t for t in figure.data}
     hard = next(t for n, t in by_name.items() if n.startswith("hard session"))
-    green = next(t for n, t in by_name.items() if n.startswith("green-light session"))
+    green = next(t for n, t in by_name.items() if n.startswith("green-light moment"))
     assert list(hard.y) == [8, 9]
     assert list(green.y) == [5]
     assert lines(figure, charts.THRESHOLD_SHAPE) == [7]
@@ -106,3 +106,22 @@ def test_decisions_are_vertical_lines_with_their_names_on_every_chart() -> None:
 def test_the_dose_chart_has_one_series_per_route() -> None:
     figure = charts.dose_figure(sessions(), NO_DECISIONS)
     assert [t.name for t in figure.data] == ["Esketamine nasal (Spravato)", "IV ketamine"]
+    looks = {(t.line.color, t.marker.symbol) for t in figure.data}
+    assert len(looks) == 2 and len({colour for colour, _ in looks}) == 2, "routes look different"
+
+
+def test_every_chart_of_a_report_shows_the_same_stretch_of_time() -> None:
+    frame, config = sessions(), load_rules()
+    span = charts.time_span(frame, DECISIONS)
+    assert span is not None
+    assert span.start < pd.Timestamp(frame["session_at"].min())
+    assert span.end > max(pd.Timestamp(frame["session_at"].max()), pd.Timestamp("2026-11-07 16:00"))
+    figures = [
+        charts.theme_figure(frame, session_markers(frame, config), DECISIONS, config, span),
+        charts.phq9_figure(frame, 20.0, DECISIONS, config, span),
+        charts.bp_figure(frame, DECISIONS, config, span),
+        charts.dose_figure(frame, DECISIONS, span),
+    ]
+    ranges = {tuple(pd.Timestamp(v) for v in f.layout.xaxis.range) for f in figures}
+    assert ranges == {(pd.Timestamp(span.start), pd.Timestamp(span.end))}
+    assert charts.time_span(frame.iloc[0:0], NO_DECISIONS) is None
