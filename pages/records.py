@@ -65,7 +65,7 @@ if actor.can(Permission.IMPORT_RECORDS):
                     st.success(plain(done.summary()), icon=":material/check:")
                 else:
                     st.error(plain(done.summary()), icon=":material/error:")
-                    st.code("\n".join(done.messages()), language=None)
+                    st.code("\n".join(done.messages()), language=None, wrap_lines=True)
             elif result.ok:
                 st.info(plain(result.summary()), icon=":material/fact_check:")
                 if st.button(
@@ -81,7 +81,7 @@ if actor.can(Permission.IMPORT_RECORDS):
             else:
                 st.error(plain(result.summary()), icon=":material/error:")
                 st.markdown("**Every problem found** (`row N, column C: reason`):")
-                st.code("\n".join(result.messages()), language=None)
+                st.code("\n".join(result.messages()), language=None, wrap_lines=True)
 
 # ---------------------------------------------------------------- export
 st.subheader("Export", anchor=False)

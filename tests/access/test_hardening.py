@@ -142,3 +142,8 @@ def test_the_code_does_not_use_the_logging_module_for_records() -> None:
         if re.search(r"^\s*(import logging|from logging )", p.read_text(encoding="utf-8"), re.M)
     ]
     assert offenders == []
+
+
+def test_the_accent_colour_is_not_the_red_of_a_red_flag() -> None:
+    red, green, blue = (int(CONFIG["theme"]["primaryColor"][i : i + 2], 16) for i in (1, 3, 5))
+    assert blue > red and blue > green
