@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.rules.builders import codes, finding, review, row_of, weekly, with_rules
@@ -143,3 +145,16 @@ def test_with_repeat_three_two_hard_sessions_are_watched_not_red() -> None:
     assert row_of(result)["red_flags"] == ()
     three = review(weekly("P1", hard("panic"), hard("panic"), hard("panic")), config=rules)
     assert row_of(three)["red_flags"] == ("repeated_panic",)
+
+
+def test_with_a_higher_repeat_fewer_hard_sessions_than_it_are_a_watch_signal() -> None:
+    """rules.md §4 says "exactly one" for the default repeat of 2; with 3, two hard
+    sessions are short of a red flag but must not vanish: they are a watch signal."""
+    rules = with_rules(window={"sessions": 4, "repeat": 3})
+    after_all = date(2025, 12, 1)  # four weekly sessions from 3 Nov 2025
+    two = review(weekly("P1", hard("panic"), {}, hard("panic"), {}), config=rules, as_of=after_all)
+    assert row_of(two)["red_flags"] == () and row_of(two)["watch"] == ("watch_panic",)
+    three = review(
+        weekly("P1", hard("panic"), hard("panic"), {}, hard("panic")), config=rules, as_of=after_all
+    )
+    assert row_of(three)["red_flags"] == ("repeated_panic",) and row_of(three)["watch"] == ()
