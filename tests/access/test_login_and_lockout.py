@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from services import auth, users
@@ -125,3 +126,19 @@ def test_passwords_are_stored_as_argon2id_hashes(accounts: Engine) -> None:
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
         assert verify_password(user.password_hash, PASSWORD)
+
+
+def test_a_huge_typed_password_is_cut_before_argon2_sees_it(
+    accounts: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    real = auth.verify_password
+
+    def measured(password_hash: str, password: str) -> bool:
+        seen.append(len(password))
+        return real(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", measured)
+    refused = auth.login(engine=accounts, username="cleo", password="x" * 5_000_000, now=T0)
+    assert refused.actor is None and refused.message == auth.LOGIN_REFUSED
+    assert seen == [users.MAX_PASSWORD_LENGTH + 1]
