@@ -243,7 +243,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from services import records
 
     as_of = _as_of(args.as_of)
-    out = _check_out_path(args.out) if args.out else None
+    # "-" is standard output, as for most command-line tools.
+    out = _check_out_path(args.out) if args.out and args.out != "-" else None
     engine = _engine()
     common: dict[str, Any] = {
         "engine": engine,
@@ -347,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         "decisions, only those on or before it",
     )
     command.add_argument("--patient", metavar="ID", help="only this patient code")
-    command.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    command.add_argument(
+        "--out", metavar="FILE", help="write here (default, or -: standard output)"
+    )
     command.set_defaults(handler=cmd_export)
 
     command = commands.add_parser("verify-audit", help="check the audit trail's hash chain")

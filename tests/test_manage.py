@@ -318,6 +318,9 @@ def test_export_options_are_checked(engine: Engine, db_url: str, tmp_path: Path)
     assert no_folder.returncode == 1 and "does not exist" in no_folder.stderr
     one = manage("export", "sessions", "--patient", "007", url=db_url)
     assert one.returncode == 0 and one.stdout.count("\n") == 2
+    dash = manage("export", "sessions", "--patient", "007", "--out", "-", url=db_url)
+    assert dash.returncode == 0 and dash.stdout == one.stdout
+    assert not (REPO / "-").exists()
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
