@@ -91,15 +91,22 @@ def patient_report(
     )
 
 
-def record_patient_view(*, engine: Engine, actor: Actor, patient_code: str) -> None:
-    """Audit that ``actor`` opened this patient's records."""
+def record_patient_view(
+    *,
+    engine: Engine,
+    actor: Actor,
+    patient_code: str,
+    entity: str = "patient",
+    entity_id: str | None = None,
+) -> None:
+    """Audit that ``actor`` opened this patient's records (or one of them: ``entity``)."""
     require(actor, Permission.VIEW_PATIENTS)
     with write_session(engine) as session:
         audit.record(
             session,
             actor=actor,
             action="patient_viewed",
-            entity="patient",
-            entity_id=patient_code,
+            entity=entity,
+            entity_id=patient_code if entity_id is None else entity_id,
             patient_code=patient_code,
         )

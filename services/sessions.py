@@ -20,6 +20,7 @@ from redflags.fields import SESSION_FIELDS, VALUE_COLUMNS, Kind
 from redflags.validation import Problem, validate_session_row
 from services import audit
 from services.access import Actor, Permission, require
+from services.report import record_patient_view
 
 P = ParamSpec("P")
 EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
@@ -234,13 +235,11 @@ def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dic
                 values[spec.name] = format_number(value)
             else:
                 values[spec.name] = str(value)
-    with write_session(engine) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="patient_viewed",
-            entity="dosing_session",
-            entity_id=str(session_id),
-            patient_code=values["patient_id"],
-        )
+    record_patient_view(
+        engine=engine,
+        actor=actor,
+        patient_code=values["patient_id"],
+        entity="dosing_session",
+        entity_id=str(session_id),
+    )
     return values

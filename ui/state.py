@@ -80,23 +80,39 @@ def log_out(reason: str = "user") -> None:
             )
 
 
-def current_actor() -> Actor | None:
-    """The logged-in actor, after the idle and absolute time limits are applied."""
+def _login() -> auth.LoginSnapshot | None:
+    """This browser session's login as it stands, or None when nobody is logged in."""
     actor = st.session_state.get(ACTOR_KEY)
     if not isinstance(actor, Actor):
         return None
-    now = clock()
-    reason = auth.session_expiry_reason(
+    return auth.LoginSnapshot(
+        actor=actor,
         logged_in_at=st.session_state[LOGGED_IN_AT_KEY],
         last_activity_at=st.session_state[LAST_ACTIVITY_KEY],
+    )
+
+
+def _expiry_reason(login: auth.LoginSnapshot, now: datetime) -> str | None:
+    return auth.session_expiry_reason(
+        logged_in_at=login.logged_in_at,
+        last_activity_at=login.last_activity_at,
         now=now,
         settings=access_settings(),
     )
+
+
+def current_actor() -> Actor | None:
+    """The logged-in actor, after the idle and absolute time limits are applied."""
+    login = _login()
+    if login is None:
+        return None
+    now = clock()
+    reason = _expiry_reason(login, now)
     if reason is not None:
         log_out(reason)
         return None
     # A disabled account or a changed role takes effect at the next click, not at logoff.
-    account = auth.current_account(engine=engine(), actor=actor)
+    account = auth.current_account(engine=engine(), actor=login.actor)
     if account is None:
         log_out("account disabled")
         return None
@@ -124,11 +140,9 @@ def at_click(permission: Permission, build: Callable[[Actor], bytes]) -> Callabl
     applies the time limits and re-reads the account before anything is built
     (or audited). A refusal raises, so Streamlit serves no file.
     """
-    login = auth.LoginSnapshot(
-        actor=st.session_state[ACTOR_KEY],
-        logged_in_at=st.session_state[LOGGED_IN_AT_KEY],
-        last_activity_at=st.session_state[LAST_ACTIVITY_KEY],
-    )
+    login = _login()
+    if login is None:
+        raise auth.LoginExpired("Nobody is logged in.")
     db, settings = engine(), access_settings()
 
     def run() -> bytes:
@@ -146,16 +160,12 @@ def login_has_lapsed() -> bool:
     Polled by the entry script between clicks, so that a screen left open logs
     off on its own instead of at the next click.
     """
-    actor = st.session_state.get(ACTOR_KEY)
-    if not isinstance(actor, Actor):
+    login = _login()
+    if login is None:
         return False
-    reason = auth.session_expiry_reason(
-        logged_in_at=st.session_state[LOGGED_IN_AT_KEY],
-        last_activity_at=st.session_state[LAST_ACTIVITY_KEY],
-        now=clock(),
-        settings=access_settings(),
-    )
-    return reason is not None or auth.current_account(engine=engine(), actor=actor) != actor
+    if _expiry_reason(login, clock()) is not None:
+        return True
+    return auth.current_account(engine=engine(), actor=login.actor) != login.actor
 
 
 def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
