@@ -141,6 +141,26 @@ def logout(*, engine: Engine, actor: Actor, reason: str = "user") -> None:
         )
 
 
+def record_access_denied(
+    *, engine: Engine, actor: Actor, permission: Permission, where: str
+) -> None:
+    """Record that ``actor`` tried something its role does not allow.
+
+    ``where`` names the page or action (never patient data). The dashboard
+    hides what a role may not do, so such an attempt is a typed address, a
+    stale screen after a role was lowered, or probing: worth a trace.
+    """
+    with write_session(engine) as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="access_denied",
+            entity="permission",
+            entity_id=permission.value,
+            details={"where": where},
+        )
+
+
 def current_account(*, engine: Engine, actor: Actor) -> Actor | None:
     """``actor`` as the database has it now: None once the account is disabled.
 
@@ -212,5 +232,7 @@ def actor_at_click(
     account = current_account(engine=engine, actor=login.actor)
     if account is None:
         raise LoginExpired("The account is disabled.")
+    if not account.can(permission):
+        record_access_denied(engine=engine, actor=account, permission=permission, where="download")
     require(account, permission)
     return account

@@ -130,7 +130,12 @@ def callback_actor(permission: Permission) -> Actor | None:
     None the run that follows shows the login page or the page's refusal.
     """
     actor = current_actor()
-    return actor if actor is not None and actor.can(permission) else None
+    if actor is None:
+        return None
+    if not actor.can(permission):
+        _denied(actor, permission, "button")
+        return None
+    return actor
 
 
 def at_click(permission: Permission, build: Callable[[Actor], bytes]) -> Callable[[], bytes]:
@@ -175,9 +180,14 @@ def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
         st.warning(LOGIN_FIRST)
         st.stop()
     if not actor.can(permission):
+        _denied(actor, permission, f"page {st.session_state.get(PAGE_KEY) or 'opened by its path'}")
         st.error(f"Your role ({actor.role.value}) does not give access to this page.")
         st.stop()
     return actor
+
+
+def _denied(actor: Actor, permission: Permission, where: str) -> None:
+    auth.record_access_denied(engine=engine(), actor=actor, permission=permission, where=where)
 
 
 def first_view(page: str, patient_code: str) -> bool:

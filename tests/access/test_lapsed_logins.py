@@ -19,7 +19,7 @@ from redflags.codes import Role
 from services import auth, users
 from services.access import Actor, Permission, PermissionDenied, command_line_actor
 from services.settings import AccessSettings
-from tests.access.conftest import ADMIN, CLINICIAN, VIEWER
+from tests.access.conftest import ADMIN, CLINICIAN, VIEWER, audit_rows, details
 from tests.access.test_session_limits import FakeClock, run_entry
 from tests.pages.helpers import ENTRY, TIMEOUT
 from ui import navigation, state
@@ -89,6 +89,9 @@ def test_a_click_after_the_role_was_lowered_is_refused(accounts: Engine) -> None
             now=T0,
             settings=SETTINGS,
         )
+    [denied] = audit_rows(accounts, "access_denied")
+    assert (denied.username, denied.role, denied.entity_id) == ("cleo", "viewer", "export_records")
+    assert details(denied) == {"where": "download"}
 
 
 def test_a_click_after_a_role_was_raised_runs_with_the_new_role(accounts: Engine) -> None:
@@ -169,6 +172,9 @@ def test_a_save_clicked_after_the_role_was_lowered_writes_nothing(
     assert not at.exception
     assert _patients(engine) == 0
     assert at.session_state[state.ACTOR_KEY] == Actor(CLINICIAN.username, Role.VIEWER)
+    [denied] = audit_rows(engine, "access_denied")
+    assert (denied.username, denied.role, denied.entity_id) == ("cleo", "viewer", "write_clinical")
+    assert details(denied) == {"where": "button"}
 
 
 def _builder_script() -> None:

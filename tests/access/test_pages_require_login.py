@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from tests.access.conftest import audit_rows, details
+
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "dashboard.py"
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if p.name != "login.py")
@@ -91,6 +93,10 @@ def test_the_admin_pages_refuse_other_roles_by_their_own_check(
         f"Your role ({role.value}) does not give access to this page."
     ]
     assert not at.title and not at.dataframe
+    [denied] = audit_rows(app_database[1], "access_denied")
+    assert (denied.username, denied.role) == (role_name, role.value)
+    assert denied.entity_id == ("view_audit" if page == "audit_log.py" else "manage_users")
+    assert details(denied) == {"where": "page opened by its path"}
 
 
 def test_a_new_database_without_users_shows_how_to_create_the_first(
