@@ -246,7 +246,7 @@ if kind is None:
 
 if result is not None and not result.ok:
     st.error("Not recorded: see the problems above.", icon=":material/error:")
-    widgets.field_problems(problems, None)
+    widgets.remaining_problems(problems)
 
 saved = st.session_state.get(SAVED)
 if saved:

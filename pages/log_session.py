@@ -141,7 +141,9 @@ with st.expander("Add a new patient", icon=":material/person_add:", expanded=not
         format_func=treatment_words,
         key=key("new_treatment"),
     )
+    widgets.field_problems(added_problems, "treatment_status")
     st.button("Add patient", on_click=add_new_patient, icon=":material/person_add:", key=key("add"))
+    widgets.remaining_problems(added_problems)
     if added is not None and added.ok:
         st.success("Patient added and chosen below.", icon=":material/check:")
 
@@ -299,7 +301,7 @@ if result is not None and not result.ok:
         f"Not saved: {count} problem{'s' if count != 1 else ''}; each is shown under its field.",
         icon=":material/error:",
     )
-    widgets.field_problems(problems, None)
+    widgets.remaining_problems(problems)
 
 saved = st.session_state.get(SAVED)
 if saved:

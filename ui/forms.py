@@ -7,6 +7,7 @@ imports Streamlit: the conversions are plain, typed and tested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -101,11 +102,49 @@ def session_widgets(text: Mapping[str, str]) -> SessionWidgets:
     return SessionWidgets(day=day, at=at, values=values)
 
 
+#: The words a form shows for a CSV column that a validator's message names.
+FORM_WORDS: dict[str, str] = {
+    **{f.name: f.label for f in SESSION_FIELDS},
+    "decided_at": "decision date",
+    "route_from": "route from",
+    "route_to": "route to",
+    "dose_from_mg": "dose from (mg)",
+    "dose_to_mg": "dose to (mg)",
+    "participants": "who took part",
+    "patient_view": "the patient's view",
+    "flags_considered": "flags considered",
+    "edit_reason": "reason for the change",
+    "display_name": "display name",
+    "primary_clinician": "primary clinician",
+    "treatment_status": "treatment status",
+}
+_COLUMN_NAME = re.compile(
+    r"\b(" + "|".join(map(re.escape, sorted(FORM_WORDS, key=len, reverse=True))) + r")\b"
+)
+
+
+#: A message that begins so has no subject of its own: the CSV report puts the column first.
+_NO_SUBJECT = ("is ", "must ")
+
+
+def in_form_words(message: str, column: str | None = None) -> str:
+    """A validator's message as a form shows it: column names in the form's words,
+    the field named where the message has no subject, the first letter a capital
+    ("phq9_item9 is required" → "PHQ-9 item 9 is required"; "is in the future"
+    under decided_at → "Decision date is in the future")."""
+    if column is not None and message.startswith(_NO_SUBJECT):
+        message = f"{column} {message}"
+    worded = _COLUMN_NAME.sub(lambda match: FORM_WORDS[match.group(1)], message)
+    return worded[:1].upper() + worded[1:]
+
+
 def problems_by_field(problems: Iterable[Problem]) -> dict[str | None, list[str]]:
-    """Messages grouped by the field they belong to (None: the form as a whole)."""
+    """Messages grouped by the field they belong to (None: the form as a whole),
+    worded for the form (:func:`in_form_words`)."""
     grouped: dict[str | None, list[str]] = {}
     for problem in problems:
-        grouped.setdefault(problem.column, []).append(problem.message)
+        shown = in_form_words(problem.message, problem.column)
+        grouped.setdefault(problem.column, []).append(shown)
     return grouped
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -88,10 +88,17 @@ def fact(label: str, value: str, *, help: str | None = None) -> None:
     st.markdown(f"**{plain(value)}**")
 
 
-def field_problems(grouped: Mapping[str | None, list[str]], field: str | None) -> None:
-    """The validators' messages for one field, right under it."""
-    for message in grouped.get(field, []):
+def field_problems(grouped: dict[str | None, list[str]], field: str | None) -> None:
+    """The validators' messages for one field, right under it (taken out of ``grouped``)."""
+    for message in grouped.pop(field, []):
         st.error(plain(message), icon=":material/error:")
+
+
+def remaining_problems(grouped: dict[str | None, list[str]]) -> None:
+    """Every message not yet shown under its field: the form's own, and those of a
+    field that is not on screen (say a hidden route), so that none is lost."""
+    for field in list(grouped):
+        field_problems(grouped, field)
 
 
 def csv_download(

@@ -115,8 +115,8 @@ def test_a_decision_without_who_the_patients_view_and_why_is_not_recorded(
     at.button_group(key="decision.kind").set_value("pause").run()
     record(at)
     text = errors(at)
-    assert "say who took part" in text and "the patient's own view" in text
-    assert "give the reason for this decision" in text
+    assert "Say who took part" in text and "the patient's own view" in text
+    assert "Give the reason for this decision" in text
     assert stored(demo_engine) == []
 
 
@@ -148,7 +148,7 @@ def test_adjusting_the_dose_needs_the_new_dose(demo_engine: Engine) -> None:
     at.button_group(key="decision.kind").set_value("adjust_dose").run()
     assert at.number_input(key="decision.dose_from").value == 35.0, "the current dose"
     record(at)
-    assert "give the new dose" in errors(at)
+    assert "Give the new dose" in errors(at)
     assert stored(demo_engine) == []
     at.number_input(key="decision.dose_to").set_value(30.0).run()
     record(explain(at))
@@ -177,7 +177,7 @@ def test_a_decision_dated_in_the_future_is_refused(demo_engine: Engine) -> None:
     at.date_input(key="decision.day").set_value(today() + timedelta(days=2))
     at.time_input(key="decision.time").set_value(time(9, 0)).run()
     record(explain(at))
-    assert "is in the future" in errors(at)
+    assert "Decision date is in the future" in errors(at)
     assert stored(demo_engine) == []
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import pytest
+
 from redflags.fields import SESSION_COLUMNS
 from redflags.validation import Problem
 from ui import forms
@@ -74,7 +76,47 @@ def test_problems_are_grouped_under_their_fields() -> None:
     grouped = forms.problems_by_field(
         [Problem("a", None, "dose_mg"), Problem("b", None, "dose_mg"), Problem("c")]
     )
-    assert grouped == {"dose_mg": ["a", "b"], None: ["c"]}
+    assert grouped == {"dose_mg": ["A", "B"], None: ["C"]}
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("patient_id is required and is blank", "Patient is required and is blank"),
+        (
+            "systolic 80 must be above diastolic 90 (bp_pre_dia): check",
+            "Systolic 80 must be above diastolic 90 (diastolic before dosing): check",
+        ),
+        ("phq9_item9 is required and is blank", "PHQ-9 item 9 is required and is blank"),
+        ("phq9 is required and is blank", "PHQ-9 is required and is blank"),
+        ("decided_at is required and is blank", "Decision date is required and is blank"),
+        ("a course (persisted) needs panic above 0", "A course (persisted) needs panic above 0"),
+        ("dose_to_mg: 0 is out of range", "Dose to (mg): 0 is out of range"),
+    ],
+)
+def test_a_form_names_fields_in_its_own_words_not_csv_columns(message: str, shown: str) -> None:
+    assert forms.in_form_words(message) == shown
+
+
+def test_a_message_without_a_subject_is_given_its_field() -> None:
+    assert forms.in_form_words("is in the future: record decisions", "decided_at") == (
+        "Decision date is in the future: record decisions"
+    )
+    assert forms.in_form_words("must be one of active, paused", "treatment_status") == (
+        "Treatment status must be one of active, paused"
+    )
+    assert forms.in_form_words("2026-12-01 is in the future", "session_date") == (
+        "2026-12-01 is in the future"
+    )
+
+
+def test_every_column_a_validator_can_name_has_form_words() -> None:
+    from redflags.fields import DECISION_COLUMNS
+
+    columns = (*SESSION_COLUMNS, *DECISION_COLUMNS)
+    # "decision" and "rationale" read the same on the form; recorded_by is never typed.
+    missing = [c for c in columns if "_" in c and c not in forms.FORM_WORDS]
+    assert missing == ["recorded_by"]
 
 
 def decision(**changes: object) -> dict[str, str]:
