@@ -363,6 +363,18 @@ def _first_line(error: BaseException) -> str:
     return lines[0].strip() if lines else type(error).__name__
 
 
+#: PostgreSQL SQLSTATEs of a write that lost to another: deadlock, serialization, lock wait.
+_BUSY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _busy(error: Exception) -> bool:
+    """Whether a database error means another writer was in the way (worth a retry)."""
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)
+
+
 def _explain(error: Exception) -> str | None:
     """The message for an error that bad input or a bad environment can cause, else None."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -373,6 +385,12 @@ def _explain(error: Exception) -> str | None:
     from services.records import RecordsError
     from services.users import UserError
 
+    if isinstance(error, OperationalError | InterfaceError) and _busy(error):
+        reason = _first_line(error.orig) if error.orig is not None else type(error).__name__
+        return (
+            f"The database stopped this command because another write was in its way "
+            f"({reason}): nothing was changed; run the command again."
+        )
     if isinstance(error, OperationalError | InterfaceError):
         reason = _first_line(error.orig) if error.orig is not None else type(error).__name__
         try:

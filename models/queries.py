@@ -27,12 +27,26 @@ from models.tables import (
 
 #: PostgreSQL advisory-lock key that serialises appends to the audit chain.
 AUDIT_CHAIN_LOCK = 74_201_113
+#: PostgreSQL advisory-lock key that serialises imports (:func:`lock_imports`).
+IMPORT_LOCK = 74_201_114
 
 
 def lock_audit_chain(session: Session) -> None:
     """Serialise audit appends (SQLite write transactions are serial already)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+
+
+def lock_imports(session: Session) -> None:
+    """Serialise imports on PostgreSQL, as SQLite's single writer does already.
+
+    Under READ COMMITTED two imports would each plan against the rows stored
+    before either began: the same file twice would be refused instead of being
+    unchanged the second time, and overlapping rows inserted in different
+    orders deadlock. Taken before the import reads what is stored.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
 
 
 def last_audit_hash(session: Session) -> str | None:

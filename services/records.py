@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from models import store
+from models import queries, store
 from models.db import read_session, write_session
 from models.tables import utc_now
 from redflags import records as csv_records
@@ -348,6 +348,7 @@ def _import(
     plan = _Plan()
     try:
         with paused_gc(), write_session(engine) as session:
+            queries.lock_imports(session)  # a concurrent import finishes first
             plan = _plan(session, kind, parsed)
             if plan.conflicts:
                 raise _Refused

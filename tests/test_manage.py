@@ -154,6 +154,67 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
     assert "s3cret-pw" not in done.stderr + done.stdout
 
 
+RETRY = "The database stopped this command because another write was in its way ("
+
+
+@pytest.mark.postgres
+def test_a_deadlock_on_postgresql_is_explained_as_a_write_to_run_again(pg_url: str) -> None:
+    import threading
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    import manage as command_line
+
+    engine = create_engine(pg_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (id int PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO t VALUES (1), (2)"))
+    both_hold_one = threading.Barrier(2)
+    lost: list[OperationalError] = []
+
+    def write(first: int, second: int) -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("UPDATE t SET id = id WHERE id = :i"), {"i": first})
+                both_hold_one.wait()
+                connection.execute(text("UPDATE t SET id = id WHERE id = :i"), {"i": second})
+        except OperationalError as error:
+            lost.append(error)
+
+    writers = [threading.Thread(target=write, args=pair) for pair in ((1, 2), (2, 1))]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=60)
+    engine.dispose()
+    assert len(lost) == 1
+    explained = command_line._explain(lost[0])
+    assert explained is not None and explained.startswith(RETRY + "deadlock detected)")
+    assert explained.endswith("nothing was changed; run the command again.")
+
+
+def test_a_locked_sqlite_file_is_explained_as_a_write_to_run_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    import manage as command_line
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    with pytest.raises(OperationalError) as caught, engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    holder.close()
+    engine.dispose()
+    explained = command_line._explain(caught.value)
+    assert explained == RETRY + "database is locked): nothing was changed; run the command again."
+
+
 def test_a_database_url_of_another_kind_is_refused(tmp_path: Path) -> None:
     done = manage("init-db", url="mysql://localhost/x")
     assert done.returncode == 1
