@@ -83,20 +83,20 @@ def iter_audit_events(session: Session, *, batch: int = AUDIT_BATCH_ROWS) -> Ite
 
 def audit_usernames(session: Session) -> list[str]:
     """Every username that appears in the trail (blank for failed logins of unknown users)."""
-    statement = select(col(AuditEvent.username)).distinct().order_by(col(AuditEvent.username))
-    return [str(name) for name in session.execute(statement).scalars().all()]
+    statement = select(col(AuditEvent.username)).distinct()
+    return sorted(str(name) for name in session.execute(statement).scalars().all())
 
 
 def audit_actions(session: Session) -> list[str]:
     """Every action that appears in the trail, alphabetically."""
-    statement = select(col(AuditEvent.action)).distinct().order_by(col(AuditEvent.action))
-    return [str(action) for action in session.execute(statement).scalars().all()]
+    statement = select(col(AuditEvent.action)).distinct()
+    return sorted(str(action) for action in session.execute(statement).scalars().all())
 
 
 def all_users(session: Session) -> list[User]:
-    """Every account, by username ignoring case."""
-    statement = select(User).order_by(func.lower(col(User.username)))
-    return list(session.execute(statement).scalars().all())
+    """Every account, by username ignoring case (sorted here: the same on every collation)."""
+    found = session.execute(select(User)).scalars().all()
+    return sorted(found, key=lambda user: (user.username.casefold(), user.username))
 
 
 def user_for_update(session: Session, username: str) -> User | None:

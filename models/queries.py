@@ -247,10 +247,14 @@ def load_recent_window(
     return recent.reset_index(drop=True), summary
 
 
+# Text is sorted here, in Python (code-point order), never by ORDER BY: PostgreSQL
+# sorts by the database's collation (en_US puts "_x" before "-5" and "a" before
+# "B"), SQLite by bytes, and the two must show the same order.
+
+
 def patient_codes(connection: Connection) -> list[str]:
     """Every patient code, sorted."""
-    statement = select(patient_table.c.code).order_by(patient_table.c.code)
-    return list(connection.execute(statement).scalars().all())
+    return sorted(connection.execute(select(patient_table.c.code)).scalars().all())
 
 
 def patients_frame(
@@ -262,10 +266,11 @@ def patients_frame(
         patient_table.c.display_name,
         patient_table.c.primary_clinician,
         patient_table.c.treatment_status,
-    ).order_by(patient_table.c.code)
+    )
     if patient_codes is not None:
         statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
-    return _frame(connection, statement)
+    frame = _frame(connection, statement)
+    return frame.sort_values("patient_id", kind="stable").reset_index(drop=True)
 
 
 def decisions_frame(
