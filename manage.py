@@ -56,9 +56,17 @@ def _database_label() -> str:
 
 def _engine(*, migrated: bool = True) -> Engine:
     """The engine for DATABASE_URL; with ``migrated``, refuse an unmigrated schema."""
-    from models.db import get_engine, schema_is_current
+    from models.db import check_encoding, database_url, get_engine, schema_is_current, sqlite_file
 
+    missing = sqlite_file(database_url())
+    if migrated and missing is not None and not missing.exists():
+        # Do not leave an empty file (and folders) behind for a mistyped path.
+        raise CommandError(
+            f"There is no database file at {missing}: check DATABASE_URL, "
+            "or create it with `python manage.py init-db`."
+        )
     engine = get_engine()
+    check_encoding(engine)
     if migrated and not schema_is_current(engine):
         raise CommandError(
             f"The database at {_database_label()} has no schema or an old one: "

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
@@ -82,6 +82,14 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL; None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite"):
+        return None
+    path = make_url(url).database
+    return Path(path) if path and path != ":memory:" else None
+
+
 def create_db_engine(url: str | None = None) -> Engine:
     """A new engine for ``url`` (default: :func:`database_url`).
 
@@ -90,10 +98,10 @@ def create_db_engine(url: str | None = None) -> Engine:
     """
     url = url or database_url()
     if url.startswith("sqlite"):
-        path = make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            _create_private(Path(path))
+        path = sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -140,11 +148,31 @@ def alembic_config(engine: Engine) -> Any:
     return config
 
 
+def check_encoding(engine: Engine) -> None:
+    """Refuse a PostgreSQL database that cannot store every character (not UTF-8).
+
+    Patient names and notes hold any script; a LATIN1 or SQL_ASCII database
+    would refuse some at import time, or store bytes it cannot give back.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        encoding = str(connection.execute(text("SHOW server_encoding")).scalar_one())
+    if encoding.upper() not in ("UTF8", "UTF-8"):
+        raise DatabaseUrlError(
+            f"The database at {describe_url(str(engine.url))} uses the {encoding} encoding; "
+            "it must be UTF8 to store every name and note. Create it with "
+            "CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0, and point DATABASE_URL at it."
+        )
+
+
 def upgrade(engine: Engine | None = None) -> None:
-    """Create or upgrade the schema to the latest migration."""
+    """Create or upgrade the schema to the latest migration (UTF-8 databases only)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine or get_engine()), "head")
+    engine = engine or get_engine()
+    check_encoding(engine)
+    command.upgrade(alembic_config(engine), "head")
 
 
 def schema_is_current(engine: Engine | None = None) -> bool:

@@ -144,6 +144,55 @@ def test_an_unmigrated_database_asks_for_init_db(
     assert "run `python manage.py init-db` first" in done.stderr
 
 
+@pytest.mark.parametrize("command", [("verify-audit",), ("export", "sessions"), ("demo",)])
+def test_a_mistyped_sqlite_path_is_named_and_left_uncreated(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "no-such-folder" / "redflags.db"
+    done = manage(*command, url=f"sqlite:///{missing}")
+    assert done.returncode == 1
+    assert f"There is no database file at {missing}: check DATABASE_URL" in done.stderr
+    assert not missing.parent.exists()
+
+
+def test_init_db_creates_a_new_sqlite_file_and_its_folder(tmp_path: Path) -> None:
+    new = tmp_path / "new-folder" / "redflags.db"
+    done = manage("init-db", url=f"sqlite:///{new}")
+    assert done.returncode == 0, done.stderr
+    assert new.is_file() and oct(new.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_that_is_not_utf8_is_refused_before_anything_is_written(
+    pg_admin_engine: Engine,
+) -> None:
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"t_latin1_{uuid.uuid4().hex[:10]}"
+    with pg_admin_engine.connect() as connection:
+        connection.execute(
+            text(f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LOCALE 'C' TEMPLATE template0")
+        )
+    url = make_url(str(pg_admin_engine.url)).set(database=name)
+    try:
+        for command in (("init-db",), ("export", "sessions")):
+            done = manage(*command, url=url.render_as_string(hide_password=False))
+            assert done.returncode == 1
+            assert "uses the LATIN1 encoding; it must be UTF8" in done.stderr
+        latin1 = create_engine(url)
+        with latin1.connect() as connection:
+            assert (
+                connection.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None
+            )
+        latin1.dispose()
+    finally:
+        with pg_admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
 def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
     url = "postgresql+psycopg://clinic:s3cret-pw@127.0.0.1:9/records"
     done = manage("export", "sessions", url=url)

@@ -51,7 +51,7 @@ def en_us_url(pg_admin_engine: Engine) -> Iterator[str]:
     with pg_admin_engine.connect() as connection:
         connection.execute(
             text(
-                f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' '
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
                 "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
             )
         )
