@@ -541,7 +541,10 @@ def check_decision(
         elif decided.utc > _naive_utc(now):
             problems.append(
                 Problem(
-                    "is in the future: record decisions that have been taken", row, "decided_at"
+                    f"{str(raw.get('decided_at', '')).strip()} is in the future: "
+                    "record decisions that have been taken",
+                    row,
+                    "decided_at",
                 )
             )
         out["decided_at"] = decided.utc

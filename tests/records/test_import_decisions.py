@@ -123,7 +123,10 @@ def test_an_unknown_patient_is_reported_beside_the_files_other_problems(
         ({"dose_to_mg": "50"}, "row 1, column dose_to_mg: esketamine nasal spray"),
         ({"dose_from_mg": "0"}, "row 1, column dose_from_mg:"),
         ({"decided_at": "2026-11-03"}, "row 1, column decided_at: a decision needs its time"),
-        ({"decided_at": "2026-11-20T12:30"}, "row 1, column decided_at: is in the future"),
+        (
+            {"decided_at": "2026-11-20T12:30"},
+            "row 1, column decided_at: 2026-11-20T12:30 is in the future",
+        ),
         ({"decided_at": "3/11/2026 16:00"}, "row 1, column decided_at:"),
         ({"recorded_by": "x" * 151}, "row 1, column recorded_by:"),
     ],
@@ -152,7 +155,7 @@ def test_an_unknown_column_in_a_decisions_file_is_refused(with_patients: Engine)
 
 def test_given_only_today_any_time_that_day_is_accepted(with_patients: Engine) -> None:
     data = decisions_file(decision(decided_at="2026-11-20T23:59"))
-    refused_with(with_patients, data, "row 1, column decided_at: is in the future")
+    refused_with(with_patients, data, "row 1, column decided_at: 2026-11-20T23:59 is in the future")
     result = records.import_decisions(
         engine=with_patients, actor=CLINICIAN, data=data, today=date(2026, 11, 20), tz=UTC_ZONE
     )
