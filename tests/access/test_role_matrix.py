@@ -264,6 +264,7 @@ NO_PERMISSION_BY_DESIGN: dict[str, str] = {
     "services.audit.load_rules_recorded": "the process loading its own configuration",
     "services.auth.logout": "anyone may end their own login",
     "services.auth.current_account": "reads the caller's own account",
+    "services.auth.record_access_denied": "records the caller's own refused attempt",
 }
 
 
