@@ -102,6 +102,16 @@ def test_an_admin_unlock_lifts_the_lock_at_once(accounts: Engine) -> None:
     assert auth.login(engine=accounts, username="cleo", password=PASSWORD, now=T0).actor
 
 
+def test_an_unlock_forgets_the_failures_counted_so_far(accounts: Engine) -> None:
+    _fail(accounts, 3)
+    summary = users.unlock_user(engine=accounts, actor=ADMIN, username="cleo", now=T0)
+    assert summary.failed_logins == 0
+    _fail(accounts, 4)  # 3 + 4 would have locked it; 4 alone does not
+    assert auth.login(engine=accounts, username="cleo", password=PASSWORD, now=T0).actor
+    [unlocked] = audit_rows(accounts, "user_unlocked")
+    assert details(unlocked)["before"] == {"locked_until": None, "failed_logins": 3}
+
+
 def test_every_attempt_is_audited_and_no_row_holds_the_password(accounts: Engine) -> None:
     secret = "Sup3r secret typed by mistake"
     auth.login(engine=accounts, username="cleo", password=secret, now=T0)

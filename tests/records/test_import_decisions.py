@@ -92,6 +92,34 @@ def test_a_changed_decision_at_the_same_time_is_a_conflict(with_patients: Engine
     assert "decision" in lines[0]
 
 
+#: Another valid value for each stored column of GOOD_DECISION (the key columns excepted).
+CHANGED_DECISION: dict[str, str] = {
+    "decision": "pause",
+    "route_from": "ketamine_im",
+    "route_to": "ketamine_oral",
+    "dose_from_mg": "41",
+    "dose_to_mg": "84",
+    "participants": "Dr. Sato;patient",
+    "patient_view": "I would like something gentler.",
+    "rationale": "Repeated panic on IV, twice.",
+    "flags_considered": "repeated_panic;watch_despair",
+    "recorded_by": "dr.lee",
+}
+
+
+@pytest.mark.parametrize("column", sorted(CHANGED_DECISION))
+def test_a_difference_in_any_one_decision_column_is_a_conflict(
+    with_patients: Engine, column: str
+) -> None:
+    import_decisions(with_patients, decisions_file(decision()))
+    lines = refused_with(
+        with_patients,
+        decisions_file(decision(**{column: CHANGED_DECISION[column]})),
+        "row 1, column decided_at: a different decision is already stored",
+    )
+    assert f"(it differs in {column})" in lines[0]
+
+
 def test_a_decision_for_an_unknown_patient_is_refused(with_patients: Engine) -> None:
     refused_with(
         with_patients,

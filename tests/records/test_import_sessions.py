@@ -201,6 +201,51 @@ def test_the_same_key_with_different_values_is_a_conflict_and_nothing_is_written
     assert "84" not in lines[0]  # names the columns, never the values
 
 
+#: Another valid value for each stored column of GOOD_SESSION (the key columns excepted).
+CHANGED_VALUE: dict[str, str] = {
+    "route": "ketamine_iv",
+    "dose_mg": "84",
+    "weight_kg": "72",
+    "panic": "9",
+    "despair": "3",
+    "vulnerability": "1",
+    "death_imagery": "1",
+    "shame": "2",
+    "grief": "6",
+    "panic_course": "escalated",
+    "grief_course": "reflected",
+    "dissociation_cadss": "13",
+    "bp_pre_sys": "129",
+    "bp_pre_dia": "83",
+    "bp_40_sys": "151",
+    "bp_40_dia": "91",
+    "bp_end_sys": "131",
+    "bp_end_dia": "81",
+    "observation_min": "125",
+    "phq9": "15",
+    "phq9_item9": "0",
+    "commitment": "a walk with my phone",
+    "note": "Tolerated the dose well.",
+}
+
+
+@pytest.mark.parametrize("column", sorted(CHANGED_VALUE))
+def test_a_difference_in_any_one_column_is_a_conflict(engine: Engine, column: str) -> None:
+    import_sessions(engine, sessions_file(session()))
+    lines = refused_with(
+        engine,
+        sessions_file(session(**{column: CHANGED_VALUE[column]})),
+        "row 1, column session_date: a different session is already stored",
+    )
+    assert f"(it differs in {column})" in lines[0]
+
+
+def test_a_course_added_to_a_stored_intensity_is_a_conflict(engine: Engine) -> None:
+    import_sessions(engine, sessions_file(session()))
+    lines = refused_with(engine, sessions_file(session(despair_course="contained")))
+    assert "(it differs in despair_course)" in lines[0]
+
+
 def test_a_conflict_is_reported_together_with_the_files_own_problems(engine: Engine) -> None:
     import_sessions(engine, sessions_file(session()))
     data = sessions_file(
@@ -304,6 +349,73 @@ def test_bad_session_dates_are_refused_with_the_reason(
 ) -> None:
     data = sessions_file(session(), session(patient_id="P-2", session_date=text))
     refused_with(engine, data, f"row 2, column session_date: {reason}")
+
+
+def test_an_import_refuses_a_session_dated_tomorrow_and_takes_one_late_today(
+    engine: Engine,
+) -> None:
+    for tomorrow in ("2026-11-21", "2026-11-21T00:00"):
+        refused_with(
+            engine,
+            sessions_file(session(session_date=tomorrow)),
+            "row 1, column session_date: 2026-11-21 is in the future (today is 2026-11-20",
+        )
+    result = import_sessions(engine, sessions_file(session(session_date="2026-11-20T23:59")))
+    assert result.ok and result.imported == 1
+
+
+def test_an_import_judges_the_future_by_the_clinic_date(engine: Engine) -> None:
+    """23:30 on 20 November in New York is already 21 November in UTC: still today."""
+    new_york = ZoneInfo("America/New_York")
+    late = sessions_file(session(session_date="2026-11-20T23:30"))
+    assert import_sessions(engine, late, tz=new_york).ok
+    refused_with(engine, sessions_file(session(session_date="2026-11-21T00:30")), tz=new_york)
+
+
+def _stored_times(engine: Engine) -> list[datetime]:
+    with engine.connect() as connection:
+        found = connection.execute(select(session_table.c.session_at).order_by("session_at"))
+        return list(found.scalars())
+
+
+def test_an_import_on_clock_change_days_stores_the_right_utc_instant(engine: Engine) -> None:
+    london = ZoneInfo("Europe/London")  # BST from 29 March, GMT again from 25 October 2026
+    rows = [
+        session(session_date="2026-03-29T10:00"),  # BST: 09:00 UTC
+        session(session_date="2026-03-28T10:00"),  # GMT: 10:00 UTC
+        session(session_date="2026-10-25T12:00"),  # GMT: 12:00 UTC
+        session(session_date="2026-10-24T12:00"),  # BST: 11:00 UTC
+        session(session_date="2026-10-25T01:30+01:00"),  # the first 01:30 (BST)
+        session(session_date="2026-10-25T01:30+00:00"),  # the second 01:30 (GMT)
+    ]
+    result = import_sessions(engine, sessions_file(*rows), tz=london)
+    assert result.ok and result.imported == 6, result.messages()
+    assert _stored_times(engine) == [
+        datetime(2026, 3, 28, 10, 0),
+        datetime(2026, 3, 29, 9, 0),
+        datetime(2026, 10, 24, 11, 0),
+        datetime(2026, 10, 25, 0, 30),
+        datetime(2026, 10, 25, 1, 30),
+        datetime(2026, 10, 25, 12, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2026-03-29T01:30", "'2026-03-29T01:30' does not exist in Europe/London"),
+        (
+            "2026-10-25T01:30",
+            "'2026-10-25T01:30' happened twice in Europe/London (the clocks went back)",
+        ),
+    ],
+)
+def test_an_import_refuses_a_time_the_clock_change_skips_or_repeats(
+    engine: Engine, text: str, reason: str
+) -> None:
+    london = ZoneInfo("Europe/London")
+    data = sessions_file(session(session_date=text))
+    refused_with(engine, data, f"row 1, column session_date: {reason}", tz=london)
 
 
 def test_the_future_is_judged_by_the_clinic_date_not_utc() -> None:
