@@ -201,25 +201,15 @@ st.caption("Dashed purple lines mark care-team decisions.")
 sessions, decisions = report.sessions, report.decisions
 markers = session_markers(sessions, config)
 span = charts.time_span(sessions, decisions)  # one time axis for all four charts
-st.plotly_chart(
-    charts.theme_figure(sessions, markers, decisions, config, span),
-    key="report.themes",
-    config=charts.PLOTLY_CONFIG,
-)
 baseline = None if review.phq9_baseline is None else float(review.phq9_baseline)
-st.plotly_chart(
-    charts.phq9_figure(sessions, baseline, decisions, config, span),
-    key="report.phq9",
-    config=charts.PLOTLY_CONFIG,
-)
-st.plotly_chart(
-    charts.bp_figure(sessions, decisions, config, span),
-    key="report.bp",
-    config=charts.PLOTLY_CONFIG,
-)
-st.plotly_chart(
-    charts.dose_figure(sessions, decisions, span), key="report.dose", config=charts.PLOTLY_CONFIG
-)
+figures = {
+    "report.themes": charts.theme_figure(sessions, markers, decisions, config, span),
+    "report.phq9": charts.phq9_figure(sessions, baseline, decisions, config, span),
+    "report.bp": charts.bp_figure(sessions, decisions, config, span),
+    "report.dose": charts.dose_figure(sessions, decisions, span),
+}
+for chart_key, figure in figures.items():
+    st.plotly_chart(figure, key=chart_key, config=charts.PLOTLY_CONFIG)
 
 # ---------------------------------------------------------------- history
 st.subheader(f"Sessions ({len(sessions)})", anchor=False)

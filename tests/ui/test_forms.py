@@ -177,3 +177,19 @@ def test_a_switch_or_an_adjustment_must_say_to_what() -> None:
     assert [(p.column, p.message) for p in missing] == [("dose_to_mg", "give the new dose")]
     same = forms.decision_form_problems(decision(decision="switch_route", route_to="ketamine_iv"))
     assert [p.column for p in same] == ["route_to"]
+
+
+def _problems_script() -> None:
+    from ui import widgets
+
+    grouped: dict[str | None, list[str]] = {"dose_mg": ["Z"], "route_from": ["X"], None: ["Y"]}
+    widgets.field_problems(grouped, "dose_mg")
+    widgets.remaining_problems(grouped)
+
+
+def test_each_message_is_shown_once_and_none_is_lost_when_its_field_is_hidden() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_problems_script, default_timeout=30).run()
+    assert not at.exception
+    assert [error.value for error in at.error] == ["Z", "X", "Y"]
