@@ -177,7 +177,9 @@ class _Chart:
                 "height": CHART_HEIGHT,
                 "margin": {"l": 60, "r": 10, "t": 70, "b": 10},
                 # Below the plot, so every chart's plot is as wide as the others and
-                # the four time axes line up.
+                # the four time axes line up. Shown even for one series: on the dose
+                # chart of a patient who never changed route, the legend is what names it.
+                "showlegend": True,
                 "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top"},
                 "hovermode": "closest",
                 "xaxis": {"tickformat": "%-d %b %Y", **self._x_range()},

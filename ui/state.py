@@ -173,10 +173,30 @@ def login_has_lapsed() -> bool:
     return auth.current_account(engine=engine(), actor=login.actor) != login.actor
 
 
+def run_through_the_entry_script() -> None:
+    """Rerun through dashboard.py when Streamlit ran this page on its own.
+
+    Until some visitor's run of the entry script has called ``st.navigation``,
+    Streamlit routes by the ``pages/`` folder (its first multipage scheme): the
+    first visit after a server start, by a link to a page, runs that page's
+    script alone — no page frame, no login form. Switching that routing off and
+    rerunning runs the entry script, which shows the login page under the same
+    URL (the same path and ``?patient=``), so the link still leads to its page
+    after logging in. Called by a page when nobody is logged in (the visitor has
+    not used any of its widgets yet, so the rerun loses nothing).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
     """The logged-in actor holding ``permission``; otherwise stop the page here."""
     actor = current_actor()
     if actor is None:
+        run_through_the_entry_script()
         st.warning(LOGIN_FIRST)
         st.stop()
     if not actor.can(permission):

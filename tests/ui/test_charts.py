@@ -110,6 +110,13 @@ def test_the_dose_chart_has_one_series_per_route() -> None:
     assert len(looks) == 2 and len({colour for colour, _ in looks}) == 2, "routes look different"
 
 
+def test_a_single_route_is_still_named_on_the_dose_chart() -> None:
+    one_route = sessions().iloc[:2]
+    figure = charts.dose_figure(one_route, NO_DECISIONS)
+    assert [t.name for t in figure.data] == ["IV ketamine"]
+    assert figure.layout.showlegend is True, "plotly hides a lone series' legend by default"
+
+
 def test_every_chart_of_a_report_shows_the_same_stretch_of_time() -> None:
     frame, config = sessions(), load_rules()
     span = charts.time_span(frame, DECISIONS)
