@@ -22,7 +22,13 @@ from redflags.labels import (
 )
 from services.access import Permission
 from services.caseload import patient_status
-from services.patients import TREATMENT_STATUSES, add_patient, patient_choices, session_choices
+from services.patients import (
+    TREATMENT_STATUSES,
+    add_patient,
+    latest_session,
+    patient_choices,
+    session_choices,
+)
 from services.sessions import SaveResult, edit_session, log_session, session_form_values
 from ui import forms, navigation, state, widgets
 
@@ -80,6 +86,18 @@ def load_session() -> None:
     st.session_state[DAY], st.session_state[TIME] = loaded.day, loaded.at
     for name, value in loaded.values.items():
         st.session_state[key(name)] = value
+
+
+def same_route_and_dose() -> None:
+    """Fill route and dose from the patient's newest session (asked for, never a default)."""
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    code = st.session_state.get(widgets.PATIENT_PARAM)
+    if who is None or not code:
+        return
+    newest = latest_session(engine=engine, actor=who, patient_code=code)
+    if newest is not None:
+        st.session_state[key("route")] = newest.route
+        st.session_state[key("dose_mg")] = newest.dose_mg
 
 
 def save() -> None:
@@ -192,6 +210,22 @@ if mode == EDIT:
     )
     widgets.field_problems(problems, "edit_reason")
     st.caption("Saving changes keeps the old values and this reason in the audit trail.")
+elif code:
+    newest = latest_session(engine=engine, actor=actor, patient_code=code)
+    if newest is not None:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            when = format_moment(newest.session_at, with_time=newest.time_recorded)
+            st.caption(
+                f"Latest session: {when} · {route_words(newest.route)}, "
+                f"{format_dose(newest.dose_mg)}."
+            )
+            st.button(
+                "Same route and dose",
+                icon=":material/content_copy:",
+                on_click=same_route_and_dose,
+                key=key("carry_over"),
+                help="Fills route and dose from the latest session; check them against today's.",
+            )
 
 
 def number_widget(field: Field, label: str | None = None) -> None:

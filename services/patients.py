@@ -67,12 +67,14 @@ def patient_choices(*, engine: Engine, actor: Actor) -> list[PatientChoice]:
     ]
 
 
-def session_choices(*, engine: Engine, actor: Actor, patient_code: str) -> list[SessionChoice]:
-    """The patient's latest :data:`EDITABLE_SESSIONS` sessions, newest first."""
+def session_choices(
+    *, engine: Engine, actor: Actor, patient_code: str, limit: int = EDITABLE_SESSIONS
+) -> list[SessionChoice]:
+    """The patient's latest ``limit`` sessions, newest first."""
     require(actor, Permission.VIEW_PATIENTS)
     with engine.connect() as connection:
         frame = page_queries.session_choices(
-            connection, patient_code=patient_code, tz=clinic_timezone(), limit=EDITABLE_SESSIONS
+            connection, patient_code=patient_code, tz=clinic_timezone(), limit=limit
         )
     return [
         SessionChoice(
@@ -84,6 +86,12 @@ def session_choices(*, engine: Engine, actor: Actor, patient_code: str) -> list[
         )
         for row in frame.to_dict("records")
     ]
+
+
+def latest_session(*, engine: Engine, actor: Actor, patient_code: str) -> SessionChoice | None:
+    """The patient's newest session (route and dose to carry over), or None before the first."""
+    newest = session_choices(engine=engine, actor=actor, patient_code=patient_code, limit=1)
+    return newest[0] if newest else None
 
 
 def _name(text: str, column: str, problems: list[Problem]) -> str:

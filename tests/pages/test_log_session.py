@@ -115,6 +115,35 @@ def test_a_good_session_is_saved_and_the_patients_status_shows_at_once(
     assert at.number_input(key="log.dose_mg").value is None, "the form is cleared for the next"
 
 
+def test_the_latest_route_and_dose_are_shown_and_carried_over_only_when_asked(
+    demo_engine: Engine,
+) -> None:
+    newest = stored_sessions(demo_engine)[-1]
+    at = form()
+    assert at.selectbox(key="log.route").value is None, "never pre-filled by default"
+    assert at.number_input(key="log.dose_mg").value is None
+    caption = next(c.value for c in at.caption if c.value.startswith("Latest session:"))
+    assert "Oral ketamine" in caption and f"{newest['dose_mg']:g} mg" in caption
+    at.button(key="log.carry_over").click().run()
+    no_exception(at)
+    assert at.selectbox(key="log.route").value == newest["route"] == "ketamine_oral"
+    assert at.number_input(key="log.dose_mg").value == newest["dose_mg"]
+    save(fill(at, session_time=time(9, 15), phq9=8))
+    assert not errors(at)
+    assert stored_sessions(demo_engine)[-1]["dose_mg"] == newest["dose_mg"]
+
+
+def test_a_patient_without_sessions_has_nothing_to_carry_over(demo_engine: Engine) -> None:
+    at = form()
+    at.text_input(key="log.new_code").input("NEW-1")
+    at.text_input(key="log.new_name").input("New Patient")
+    at.text_input(key="log.new_clinician").input("Dr Ada Lee")
+    at.button(key="log.add").click().run()
+    no_exception(at)
+    assert not [c for c in at.caption if c.value.startswith("Latest session:")]
+    assert not [b for b in at.button if b.key == "log.carry_over"]
+
+
 def test_a_positive_item_9_makes_the_status_urgent_right_after_saving(demo_engine: Engine) -> None:
     at = save(fill(form(), **{**GOOD, "phq9_item9": 2}))
     assert ":red-badge[:material/emergency: Urgent]" in [m.value for m in at.markdown]
