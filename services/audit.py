@@ -102,6 +102,30 @@ def record(
     return event
 
 
+def record_alone(
+    engine: Engine,
+    *,
+    actor: Actor | None,
+    action: str,
+    entity: str = "",
+    entity_id: str = "",
+    patient_code: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """:func:`record` in a transaction of its own, for an event that writes nothing
+    else (a logout, a view, an export)."""
+    with write_session(engine) as session:
+        record(
+            session,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            patient_code=patient_code,
+            details=details,
+        )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     """One place where the audit chain does not hold."""

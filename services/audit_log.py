@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from models import audit_queries
 from models.audit_queries import AuditFilter
-from models.db import read_session, write_session
+from models.db import read_session
 from models.tables import AuditEvent
 from redflags.clinic_time import clinic_timezone, local_to_utc, utc_to_local
 from redflags.csv_format import write_csv
@@ -184,28 +184,27 @@ def export_audit(
         events = audit_queries.audit_events(session, where, newest_first=False)
     data = write_csv(AUDIT_COLUMNS, [_cells(e) for e in events], numeric_columns=("id",))
     digest = hashlib.sha256(data).hexdigest()
-    with write_session(engine) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="audit_export",
-            entity="audit_event",
-            entity_id=destination[:200],
-            patient_code=where.patient_code or "",
-            details={
-                "what": "audit",
-                "filters": {
-                    "first_day": query.first_day.isoformat() if query.first_day else None,
-                    "last_day": query.last_day.isoformat() if query.last_day else None,
-                    "username": where.username,
-                    "action": where.action,
-                    "patient": where.patient_code,
-                },
-                "rows": len(events),
-                "bytes": len(data),
-                "sha256": digest,
-                "destination": destination,
+    audit.record_alone(
+        engine,
+        actor=actor,
+        action="audit_export",
+        entity="audit_event",
+        entity_id=destination[:200],
+        patient_code=where.patient_code or "",
+        details={
+            "what": "audit",
+            "filters": {
+                "first_day": query.first_day.isoformat() if query.first_day else None,
+                "last_day": query.last_day.isoformat() if query.last_day else None,
+                "username": where.username,
+                "action": where.action,
+                "patient": where.patient_code,
             },
-        )
+            "rows": len(events),
+            "bytes": len(data),
+            "sha256": digest,
+            "destination": destination,
+        },
+    )
     stamp = (query.last_day or date.today()).isoformat()
     return AuditExport(data=data, rows=len(events), sha256=digest, filename=f"audit-{stamp}.csv")

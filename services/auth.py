@@ -130,15 +130,14 @@ def login(
 
 def logout(*, engine: Engine, actor: Actor, reason: str = "user") -> None:
     """Record a logout (by the user, idle timeout or session limit)."""
-    with write_session(engine) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="logout",
-            entity="user",
-            entity_id=actor.username,
-            details={"reason": reason},
-        )
+    audit.record_alone(
+        engine,
+        actor=actor,
+        action="logout",
+        entity="user",
+        entity_id=actor.username,
+        details={"reason": reason},
+    )
 
 
 def record_access_denied(
@@ -150,15 +149,14 @@ def record_access_denied(
     hides what a role may not do, so such an attempt is a typed address, a
     stale screen after a role was lowered, or probing: worth a trace.
     """
-    with write_session(engine) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="access_denied",
-            entity="permission",
-            entity_id=permission.value,
-            details={"where": where},
-        )
+    audit.record_alone(
+        engine,
+        actor=actor,
+        action="access_denied",
+        entity="permission",
+        entity_id=permission.value,
+        details={"where": where},
+    )
 
 
 def current_account(*, engine: Engine, actor: Actor) -> Actor | None:

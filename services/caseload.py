@@ -15,7 +15,6 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from models import page_queries, queries
-from models.db import write_session
 from redflags.clinic_time import clinic_timezone
 from redflags.codes import Recommendation, Status, TreatmentStatus
 from redflags.config import RulesConfig
@@ -242,15 +241,14 @@ def caseload(
     )
     rows["phq9_latest"] = rows["phq9_latest"].astype("Int64")
     if audit_view:
-        with write_session(engine) as session:
-            audit.record(
-                session,
-                actor=actor,
-                action="caseload_viewed",
-                entity="review",
-                entity_id=as_of.isoformat(),
-                details={"as_of": as_of.isoformat(), "patients": len(rows)},
-            )
+        audit.record_alone(
+            engine,
+            actor=actor,
+            action="caseload_viewed",
+            entity="review",
+            entity_id=as_of.isoformat(),
+            details={"as_of": as_of.isoformat(), "patients": len(rows)},
+        )
     return Caseload(as_of=as_of, rows=rows.loc[:, list(CASELOAD_COLUMNS)], review=review)
 
 

@@ -9,7 +9,6 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from models import queries
-from models.db import write_session
 from redflags.clinic_time import clinic_timezone
 from redflags.config import RulesConfig
 from redflags.engine import PatientReview
@@ -101,12 +100,11 @@ def record_patient_view(
 ) -> None:
     """Audit that ``actor`` opened this patient's records (or one of them: ``entity``)."""
     require(actor, Permission.VIEW_PATIENTS)
-    with write_session(engine) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="patient_viewed",
-            entity=entity,
-            entity_id=patient_code if entity_id is None else entity_id,
-            patient_code=patient_code,
-        )
+    audit.record_alone(
+        engine,
+        actor=actor,
+        action="patient_viewed",
+        entity=entity,
+        entity_id=patient_code if entity_id is None else entity_id,
+        patient_code=patient_code,
+    )

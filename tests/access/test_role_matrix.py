@@ -118,6 +118,11 @@ CASES: list[Case] = [
         lambda e, a: patients.session_choices(engine=e, actor=a, patient_code=PATIENT),
     ),
     Case(
+        patients.latest_session,
+        EVERYONE,
+        lambda e, a: patients.latest_session(engine=e, actor=a, patient_code=PATIENT),
+    ),
+    Case(
         sessions.session_form_values,
         EVERYONE,
         lambda e, a: sessions.session_form_values(engine=e, actor=a, session_id=1),
@@ -261,6 +266,7 @@ CASES: list[Case] = [
 NO_PERMISSION_BY_DESIGN: dict[str, str] = {
     "services.access.require": "it is the check itself",
     "services.audit.record": "an in-transaction helper; every caller has checked already",
+    "services.audit.record_alone": "record in its own transaction; every caller has checked",
     "services.audit.load_rules_recorded": "the process loading its own configuration",
     "services.auth.logout": "anyone may end their own login",
     "services.auth.current_account": "reads the caller's own account",
