@@ -16,7 +16,8 @@ from sqlalchemy import Connection, CursorResult, Select, select, true
 from sqlmodel import Session
 
 from models.queries import patients_in_scope, utc_to_local_column
-from models.tables import patient_table, session_table
+from models.tables import decision_table, patient_table, session_table
+from redflags.codes import DecisionKind
 
 PHQ9_SCORE_COLUMNS: tuple[str, ...] = ("patient_id", "session_at", "phq9")
 SESSION_CHOICE_COLUMNS: tuple[str, ...] = (
@@ -26,6 +27,9 @@ SESSION_CHOICE_COLUMNS: tuple[str, ...] = (
     "route",
     "dose_mg",
 )
+
+#: The decisions that say what a later session is given.
+CHANGE_DECISIONS: tuple[str, ...] = (DecisionKind.ADJUST_DOSE, DecisionKind.SWITCH_ROUTE)
 
 
 def _recent_phq9_statement(
@@ -110,6 +114,43 @@ def session_choices(
     frame = pd.DataFrame.from_records(result.fetchall(), columns=list(SESSION_CHOICE_COLUMNS))
     frame["session_at"] = utc_to_local_column(frame["session_at"], tz)
     return frame
+
+
+def latest_change_decided(
+    connection: Connection, *, patient_code: str, tz: ZoneInfo
+) -> dict[str, Any] | None:
+    """The patient's newest decision that changed the route or the dose, or None.
+
+    Keys ``decided_at`` (clinic-local, naive), ``decision``, ``route_to`` and
+    ``dose_to_mg`` (either may be None in an imported decision). A later
+    "continue" or "pause" does not undo it, so it is looked for among
+    adjustments and switches only.
+    """
+    statement = (
+        select(
+            decision_table.c.decided_at,
+            decision_table.c.decision,
+            decision_table.c.route_to,
+            decision_table.c.dose_to_mg,
+        )
+        .join(patient_table, patient_table.c.id == decision_table.c.patient_id)
+        .where(
+            patient_table.c.code == patient_code,
+            decision_table.c.decision.in_(CHANGE_DECISIONS),
+        )
+        .order_by(decision_table.c.decided_at.desc())
+        .limit(1)
+    )
+    row = connection.execute(statement).first()
+    if row is None:
+        return None
+    decided_at = utc_to_local_column(pd.Series([row.decided_at]), tz).iloc[0]
+    return {
+        "decided_at": pd.Timestamp(decided_at).to_pydatetime(),
+        "decision": str(row.decision),
+        "route_to": row.route_to,
+        "dose_to_mg": None if row.dose_to_mg is None else float(row.dose_to_mg),
+    }
 
 
 def insert_patient(

@@ -14,6 +14,7 @@ from redflags.labels import (
     COURSE_HELP,
     DATE_INPUT_FORMAT,
     course_words,
+    decision_words,
     format_dose,
     format_moment,
     plain,
@@ -25,7 +26,7 @@ from services.caseload import patient_status
 from services.patients import (
     TREATMENT_STATUSES,
     add_patient,
-    latest_session,
+    next_treatment,
     patient_choices,
     session_choices,
 )
@@ -88,16 +89,16 @@ def load_session() -> None:
         st.session_state[key(name)] = value
 
 
-def same_route_and_dose() -> None:
-    """Fill route and dose from the patient's newest session (asked for, never a default)."""
+def carry_over() -> None:
+    """Fill route and dose as last given or since decided (asked for, never a default)."""
     who = state.callback_actor(Permission.WRITE_CLINICAL)
     code = st.session_state.get(widgets.PATIENT_PARAM)
     if who is None or not code:
         return
-    newest = latest_session(engine=engine, actor=who, patient_code=code)
-    if newest is not None:
-        st.session_state[key("route")] = newest.route
-        st.session_state[key("dose_mg")] = newest.dose_mg
+    planned = next_treatment(engine=engine, actor=who, patient_code=code)
+    if planned is not None:
+        st.session_state[key("route")] = planned.route
+        st.session_state[key("dose_mg")] = planned.dose_mg
 
 
 def save() -> None:
@@ -211,20 +212,27 @@ if mode == EDIT:
     widgets.field_problems(problems, "edit_reason")
     st.caption("Saving changes keeps the old values and this reason in the audit trail.")
 elif code:
-    newest = latest_session(engine=engine, actor=actor, patient_code=code)
-    if newest is not None:
-        with st.container(horizontal=True, vertical_alignment="center"):
-            when = format_moment(newest.session_at, with_time=newest.time_recorded)
-            st.caption(
-                f"Latest session: {when} · {route_words(newest.route)}, "
-                f"{format_dose(newest.dose_mg)}."
+    planned = next_treatment(engine=engine, actor=actor, patient_code=code)
+    if planned is not None:
+        latest = planned.latest
+        said = (
+            f"Latest session: {format_moment(latest.session_at, with_time=latest.time_recorded)}"
+            f" · {route_words(latest.route)}, {format_dose(latest.dose_mg)}."
+        )
+        if planned.decided_at is not None:
+            said += (
+                f" Decided since ({format_moment(planned.decided_at)}, "
+                f"{decision_words(planned.decision).lower()}): {route_words(planned.route)}"
+                f"{', ' + format_dose(planned.dose_mg) if planned.dose_mg is not None else ''}."
             )
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(said)
             st.button(
-                "Same route and dose",
+                "Route and dose as decided" if planned.decided_at else "Same route and dose",
                 icon=":material/content_copy:",
-                on_click=same_route_and_dose,
+                on_click=carry_over,
                 key=key("carry_over"),
-                help="Fills route and dose from the latest session; check them against today's.",
+                help="Fills route and dose from the line beside; check them against today's.",
             )
 
 

@@ -12,7 +12,7 @@ from models import page_queries, queries
 from models.db import write_session
 from models.tables import utc_now
 from redflags.clinic_time import clinic_timezone
-from redflags.codes import TreatmentStatus
+from redflags.codes import DecisionKind, TreatmentStatus
 from redflags.validation import Invalid, Problem, parse_patient_code
 from services import audit
 from services.access import Actor, Permission, require
@@ -49,6 +49,22 @@ class SessionChoice:
     time_recorded: bool
     route: str
     dose_mg: float
+
+
+@dataclass(frozen=True)
+class NextTreatment:
+    """The route and dose a new session is likely to be given, and where they come from.
+
+    From the newest session, unless a later decision adjusted the dose or
+    switched the route: then from that decision (``decided_at`` and
+    ``decision`` set), whose dose may be unknown (a switch recorded without one).
+    """
+
+    route: str
+    dose_mg: float | None
+    latest: SessionChoice
+    decided_at: datetime | None = None
+    decision: str | None = None
 
 
 def patient_choices(*, engine: Engine, actor: Actor) -> list[PatientChoice]:
@@ -88,10 +104,32 @@ def session_choices(
     ]
 
 
-def latest_session(*, engine: Engine, actor: Actor, patient_code: str) -> SessionChoice | None:
-    """The patient's newest session (route and dose to carry over), or None before the first."""
+def next_treatment(*, engine: Engine, actor: Actor, patient_code: str) -> NextTreatment | None:
+    """What the next session is likely to be given (see :class:`NextTreatment`);
+    None before the patient's first session."""
     newest = session_choices(engine=engine, actor=actor, patient_code=patient_code, limit=1)
-    return newest[0] if newest else None
+    if not newest:
+        return None
+    latest = newest[0]
+    with engine.connect() as connection:
+        change = page_queries.latest_change_decided(
+            connection, patient_code=patient_code, tz=clinic_timezone()
+        )
+    same = NextTreatment(route=latest.route, dose_mg=latest.dose_mg, latest=latest)
+    if change is None or change["decided_at"] <= latest.session_at:
+        return same
+    adjust = change["decision"] == DecisionKind.ADJUST_DOSE
+    route = change["route_to"] or (latest.route if adjust else None)
+    dose = change["dose_to_mg"]
+    if route is None or (adjust and dose is None):
+        return same  # an imported decision that does not say to what
+    return NextTreatment(
+        route=str(route),
+        dose_mg=dose,
+        latest=latest,
+        decided_at=change["decided_at"],
+        decision=change["decision"],
+    )
 
 
 def _name(text: str, column: str, problems: list[Problem]) -> str:

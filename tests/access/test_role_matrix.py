@@ -118,9 +118,9 @@ CASES: list[Case] = [
         lambda e, a: patients.session_choices(engine=e, actor=a, patient_code=PATIENT),
     ),
     Case(
-        patients.latest_session,
+        patients.next_treatment,
         EVERYONE,
-        lambda e, a: patients.latest_session(engine=e, actor=a, patient_code=PATIENT),
+        lambda e, a: patients.next_treatment(engine=e, actor=a, patient_code=PATIENT),
     ),
     Case(
         sessions.session_form_values,

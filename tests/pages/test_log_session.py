@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
 from models.tables import patient_table, session_table
-from redflags.clinic_time import clinic_timezone, local_today
+from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
+from services.decisions import record_decision
 from tests.pages.helpers import (
     CLINICIAN,
     all_text,
@@ -131,6 +132,40 @@ def test_the_latest_route_and_dose_are_shown_and_carried_over_only_when_asked(
     save(fill(at, session_time=time(9, 15), phq9=8))
     assert not errors(at)
     assert stored_sessions(demo_engine)[-1]["dose_mg"] == newest["dose_mg"]
+
+
+def test_a_dose_decided_after_the_latest_session_is_what_is_carried_over(
+    demo_engine: Engine,
+) -> None:
+    newest = stored_sessions(demo_engine)[-1]
+    assert isinstance(newest["session_at"], datetime)
+    decided = record_decision(
+        engine=demo_engine,
+        actor=CLINICIAN,
+        values={
+            "patient_id": PATIENT,
+            "decided_at": (
+                utc_to_local(newest["session_at"], clinic_timezone()) + timedelta(minutes=1)
+            ).isoformat(timespec="minutes"),
+            "decision": "adjust_dose",
+            "route_from": "ketamine_oral",
+            "route_to": "ketamine_oral",
+            "dose_from_mg": f"{newest['dose_mg']:g}",
+            "dose_to_mg": "75",
+            "participants": "the patient; Dr Lee",
+            "patient_view": "Lower, please.",
+            "rationale": "Side effects.",
+        },
+    )
+    assert decided.ok, decided.problems
+    at = form()
+    caption = next(c.value for c in at.caption if c.value.startswith("Latest session:"))
+    assert "Decided since" in caption and "adjust dose" in caption and "75 mg" in caption
+    button = at.button(key="log.carry_over")
+    assert button.label == "Route and dose as decided"
+    button.click().run()
+    assert at.selectbox(key="log.route").value == "ketamine_oral"
+    assert at.number_input(key="log.dose_mg").value == 75.0
 
 
 def test_a_patient_without_sessions_has_nothing_to_carry_over(demo_engine: Engine) -> None:

@@ -15,6 +15,7 @@ from redflags.codes import Role
 from redflags.config import load_rules
 from services.access import Actor, PermissionDenied
 from services.decisions import record_decision
+from services.patients import next_treatment
 from services.report import patient_report
 from services.sessions import edit_session, log_session, session_form_values
 
@@ -193,3 +194,86 @@ def test_a_colleagues_save_landing_first_is_a_problem_not_an_error(
     assert [p.column for p in again.problems] == ["session_date"]
     assert "a colleague may have saved the same record" in again.problems[0].message
     assert _audit(clinic) == before, "nothing written, not even the audit row"
+
+
+def _next(engine: Engine) -> tuple[str, float | None, str | None]:
+    planned = next_treatment(engine=engine, actor=CLINICIAN, patient_code="007")
+    assert planned is not None
+    return planned.route, planned.dose_mg, planned.decision
+
+
+def _change(engine: Engine, when: str, **cells: str) -> None:
+    values = {
+        "patient_id": "007",
+        "decided_at": when,
+        "participants": "Dr Okafor;patient",
+        "patient_view": "Fine by me.",
+        "rationale": "see the report",
+    } | cells
+    result = record_decision(engine=engine, actor=CLINICIAN, values=values, now=NOW)
+    assert result.ok, result.problems
+
+
+def test_the_next_session_is_offered_the_latest_treatment_or_what_was_decided_since(
+    clinic: Engine,
+) -> None:
+    assert next_treatment(engine=clinic, actor=CLINICIAN, patient_code="007") is None
+    log_session(engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY)
+    assert _next(clinic) == ("ketamine_iv", 35.0, None)
+
+    _change(
+        clinic,
+        "2026-11-19T12:00",
+        decision="adjust_dose",
+        route_from="ketamine_iv",
+        route_to="ketamine_iv",
+        dose_from_mg="40",
+        dose_to_mg="35",
+    )
+    assert _next(clinic) == ("ketamine_iv", 35.0, None), "decided before the latest session"
+
+    _change(
+        clinic,
+        "2026-11-21T12:00",
+        decision="adjust_dose",
+        route_from="ketamine_iv",
+        route_to="ketamine_iv",
+        dose_from_mg="35",
+        dose_to_mg="30",
+    )
+    planned = next_treatment(engine=clinic, actor=CLINICIAN, patient_code="007")
+    assert planned is not None and (planned.route, planned.dose_mg) == ("ketamine_iv", 30.0)
+    assert planned.decided_at == datetime(2026, 11, 21, 12, 0)
+    assert planned.latest.dose_mg == 35.0
+
+    _change(
+        clinic, "2026-11-22T12:00", decision="continue", route_from="ketamine_iv", dose_from_mg="30"
+    )
+    assert _next(clinic) == ("ketamine_iv", 30.0, "adjust_dose"), "continue keeps the change"
+
+    _change(
+        clinic,
+        "2026-11-23T12:00",
+        decision="switch_route",
+        route_from="ketamine_iv",
+        route_to="esketamine_nasal",
+    )
+    assert _next(clinic) == ("esketamine_nasal", None, "switch_route"), "no dose was decided"
+
+    log_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        values=_hard_panic("2026-11-24T09:30") | {"route": "esketamine_nasal", "dose_mg": "56"},
+        today=TODAY,
+    )
+    assert _next(clinic) == ("esketamine_nasal", 56.0, None), "a session since: as given then"
+
+
+def test_a_decided_change_that_does_not_say_to_what_offers_the_latest_session(
+    clinic: Engine,
+) -> None:
+    log_session(engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY)
+    _change(clinic, "2026-11-21T12:00", decision="switch_route", route_from="ketamine_iv")
+    assert _next(clinic) == ("ketamine_iv", 35.0, None)
+    _change(clinic, "2026-11-22T12:00", decision="adjust_dose", route_from="ketamine_iv")
+    assert _next(clinic) == ("ketamine_iv", 35.0, None)
