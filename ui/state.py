@@ -185,9 +185,11 @@ def run_through_the_entry_script() -> None:
     after logging in. Called by a page when nobody is logged in (the visitor has
     not used any of its widgets yet, so the rerun loses nothing).
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
+    try:  # an internal of Streamlit (pinned); without it the page refuses as before
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - only after a Streamlit upgrade
+        return
+    if getattr(PagesManager, "uses_pages_directory", None):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
