@@ -169,7 +169,30 @@ _ISO = re.compile(
     r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?",
     re.ASCII,
 )
-_LOCAL_DATE = re.compile(r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:[ T].*)?")
+_LOCAL_DATE = re.compile(r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:[ T].*)?", re.ASCII)
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+#: A year-first date written another way (2026/11/2, 2026.11.02, 2026-11-2): unambiguous.
+_YEAR_FIRST = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T](\S+))?", re.ASCII)
+
+
+def _year_first_as_iso(text: str) -> str | None:
+    """``text`` rewritten as ISO 8601 when it is a real year-first date written another
+    way (``2026/11/2 09:30`` → ``2026-11-02T09:30``); None otherwise."""
+    match = _YEAR_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, rest = match.groups()
+    try:
+        written = date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+    if not rest:
+        return written
+    clock = _CLOCK.fullmatch(rest)
+    if clock is None:
+        return None
+    hours, minutes, seconds = clock.groups()
+    return f"{written}T{int(hours):02d}:{minutes}" + (f":{seconds}" if seconds else "")
 
 
 @dataclass(frozen=True)
@@ -194,6 +217,14 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
     stripped = text.strip()
     match = _ISO.fullmatch(stripped)
     if match is None:
+        if any(c.isdigit() and not c.isascii() for c in stripped):
+            raise Invalid(
+                f"{_shown(text)} has digits other than 0–9 (full-width ones, say): type the "
+                "date with the digits 0–9 as YYYY-MM-DD (e.g. 2026-11-02)"
+            )
+        suggestion = _year_first_as_iso(stripped)
+        if suggestion is not None:
+            raise Invalid(f"{_shown(text)} is not an ISO 8601 date: write it as {suggestion}")
         if _LOCAL_DATE.fullmatch(stripped):
             raise Invalid(
                 f"{_shown(text)} is not an ISO 8601 date: write YYYY-MM-DD (e.g. 2026-11-02), "

@@ -336,6 +336,14 @@ def test_a_column_given_twice_is_refused(engine: Engine) -> None:
         ("2026-02-30", "'2026-02-30' is not a real date"),
         ("2026-11-02T25:00", "'2026-11-02T25:00' is not a real time"),
         ("02 Nov 2026", "'02 Nov 2026' is not an ISO 8601 date"),
+        # Year first is unambiguous: the message gives the date as it must be written.
+        ("2026/11/02", "'2026/11/02' is not an ISO 8601 date: write it as 2026-11-02"),
+        (
+            "2026.11.2 9:30",
+            "'2026.11.2 9:30' is not an ISO 8601 date: write it as 2026-11-02T09:30",
+        ),  # noqa: E501
+        ("2026/02/30", "'2026/02/30' is not an ISO 8601 date: write YYYY-MM-DD"),
+        ("２０２６-11-02", "'２０２６-11-02' has digits other than 0–9 (full-width ones, say)"),
         ("2026-12-25", "2026-12-25 is in the future (today is 2026-11-20 at the clinic)"),
         # A mistyped year: pandas cannot hold it, and time-zone arithmetic overflows.
         ("1026-11-02", "'1026-11-02' has the year 1026: dates run from 1900 to 2999"),
