@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -246,6 +247,7 @@ def match_header(
     names: list[str | None] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
+    present = {cell.strip().lower() for cell in header}
     for position, cell in enumerate(header, start=1):
         key = cell.strip().lower()
         name = known.get(key)
@@ -256,9 +258,13 @@ def match_header(
                 )
             )
         elif name is None:
+            # A near name that the header does not already have: the typo's likely meaning.
+            absent = [k for k in known if k not in present]
+            close = difflib.get_close_matches(key, absent, n=1, cutoff=0.75)
+            hint = f" (did you mean {known[close[0]]}?)" if close else ""
             problems.append(
                 Problem(
-                    f"unknown column — the {what} columns are {', '.join(columns)}",
+                    f"unknown column{hint} — the {what} columns are {', '.join(columns)}",
                     0,
                     cell.strip()[:64],
                 )

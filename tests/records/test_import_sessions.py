@@ -314,9 +314,23 @@ def test_a_semicolon_separated_file_is_refused_with_a_message_to_use_commas(
 def test_an_unknown_column_is_refused_and_named(engine: Engine) -> None:
     data = sessions_file(session(), columns=[*REQUIRED_ONLY, "nots"])
     lines = refused_with(
-        engine, data, "row 0, column nots: unknown column — the sessions columns are"
+        engine,
+        data,
+        "row 0, column nots: unknown column (did you mean note?) — the sessions columns are",
     )
     assert "note" in lines[0]
+
+
+def test_an_unknown_column_far_from_any_name_gets_no_guess(engine: Engine) -> None:
+    data = sessions_file(session(), columns=[*REQUIRED_ONLY, "outcome"])
+    refused_with(engine, data, "row 0, column outcome: unknown column — the sessions columns are")
+
+
+def test_the_guess_for_an_unknown_column_is_never_one_the_file_already_has(
+    engine: Engine,
+) -> None:
+    data = sessions_file(session(note="x"), columns=[*REQUIRED_ONLY, "note", "notes"])
+    refused_with(engine, data, "row 0, column notes: unknown column — the sessions columns are")
 
 
 def test_a_missing_required_column_is_refused_and_named(engine: Engine) -> None:
@@ -341,7 +355,7 @@ def test_a_column_given_twice_is_refused(engine: Engine) -> None:
         (
             "2026.11.2 9:30",
             "'2026.11.2 9:30' is not an ISO 8601 date: write it as 2026-11-02T09:30",
-        ),  # noqa: E501
+        ),
         ("2026/02/30", "'2026/02/30' is not an ISO 8601 date: write YYYY-MM-DD"),
         ("２０２６-11-02", "'２０２６-11-02' has digits other than 0–9 (full-width ones, say)"),
         ("2026-12-25", "2026-12-25 is in the future (today is 2026-11-20 at the clinic)"),
