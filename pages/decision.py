@@ -204,6 +204,17 @@ elif kind == DecisionKind.SWITCH_ROUTE:
     with after:
         st.selectbox("Route to", ROUTES, index=None, format_func=route_words, key=key("route_to"))
         widgets.field_problems(problems, "route_to")
+        st.number_input(
+            "Starting dose on the new route (mg, optional)",
+            min_value=0.0,
+            max_value=1000.0,
+            value=None,
+            format="%g",
+            placeholder="not decided yet",
+            key=key("dose_to"),
+            help="Esketamine nasal: 28, 56 or 84 mg. The next session's form offers it.",
+        )
+        widgets.field_problems(problems, "dose_to_mg")
 
 st.text_input(
     "Who took part",

@@ -175,10 +175,11 @@ def decision_values(
     """The decision form's values as the decisions CSV's text cells.
 
     Every decision records the treatment it was taken on (route and dose
-    "from"). The "to" fields are sent only for the decision they belong to
-    (switch route, adjust dose), so a value left in a hidden field never
-    becomes part of another kind of decision. A dose adjustment stays on its
-    route, so the route's own dose rules (esketamine 28/56/84 mg) apply to it.
+    "from"). The "to" fields are sent only for the decisions they belong to
+    (switch route: the new route and, optionally, its starting dose; adjust
+    dose: the new dose), so a value left in a hidden field never becomes part
+    of another kind of decision. A dose adjustment stays on its route, so the
+    route's own dose rules (esketamine 28/56/84 mg) apply to it.
     """
     kind = decision or ""
     switch = kind == DecisionKind.SWITCH_ROUTE
@@ -190,7 +191,7 @@ def decision_values(
         "route_from": route_from or "",
         "route_to": (route_to or "") if switch else (route_from or "") if adjust else "",
         "dose_from_mg": _cell(dose_from),
-        "dose_to_mg": _cell(dose_to) if adjust else "",
+        "dose_to_mg": _cell(dose_to) if adjust or switch else "",
         "participants": participants,
         "patient_view": patient_view,
         "rationale": rationale,

@@ -169,6 +169,22 @@ def test_switching_route_records_from_and_to(demo_engine: Engine) -> None:
     assert not errors(at)
     (saved,) = stored(demo_engine)
     assert (saved["route_from"], saved["route_to"]) == ("ketamine_iv", "esketamine_nasal")
+    assert saved["dose_to_mg"] is None, "the starting dose is optional"
+
+
+def test_a_switch_records_a_starting_dose_valid_for_the_new_route(demo_engine: Engine) -> None:
+    at = page()
+    at.button_group(key="decision.kind").set_value("switch_route").run()
+    at.selectbox(key="decision.route_to").set_value("esketamine_nasal").run()
+    at.number_input(key="decision.dose_to").set_value(42.0).run()
+    record(explain(at))
+    assert "28, 56 or 84" in errors(at)
+    assert stored(demo_engine) == []
+    at.number_input(key="decision.dose_to").set_value(56.0).run()
+    record(at)
+    assert not errors(at)
+    (saved,) = stored(demo_engine)
+    assert (saved["route_to"], saved["dose_to_mg"]) == ("esketamine_nasal", 56.0)
 
 
 def test_a_decision_dated_in_the_future_is_refused(demo_engine: Engine) -> None:

@@ -145,6 +145,8 @@ def test_a_decision_sends_routes_and_doses_only_when_they_are_its_subject() -> N
     assert pause["flags_considered"] == "repeated_panic;watch_despair"
     switch = decision(decision="switch_route")
     assert (switch["route_from"], switch["route_to"]) == ("ketamine_iv", "esketamine_nasal")
+    assert switch["dose_to_mg"] == "30", "the starting dose on the new route"
+    assert decision(decision="switch_route", dose_to=None)["dose_to_mg"] == ""
     adjust = decision(decision="adjust_dose")
     assert (adjust["dose_from_mg"], adjust["dose_to_mg"]) == ("35", "30")
     assert adjust["route_to"] == "ketamine_iv", "a dose adjustment stays on its route"
