@@ -10,7 +10,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from redflags.config import RULES_FILE_ENV
 from redflags.labels import plain
 from services import demo
 from ui import navigation, state
@@ -31,26 +30,20 @@ def watch_login() -> None:
         st.rerun(scope="app")
 
 
-def rules_file_not_valid() -> None:
-    """Shown instead of every page while the rules file in force is not valid (rules.md §10)."""
+def setup_not_valid() -> None:
+    """Shown instead of every page while the setup is not usable (rules.md §10, settings)."""
+    if setup_problem is None:
+        return
     st.title("The dashboard cannot start")
-    st.error(
-        f"The rules file in force is not valid, so no review can be computed:\n\n"
-        f"{plain(rules_problem or '')}",
-        icon=":material/rule:",
-    )
-    st.info(
-        f"Correct the file (or point {RULES_FILE_ENV} at a valid one), then reload this page. "
-        "The shipped file `redflags/rules.toml` lists every key with its default.",
-        icon=":material/build:",
-    )
+    st.error(f"{setup_problem.what}:\n\n{plain(setup_problem.problem)}", icon=":material/rule:")
+    st.info(setup_problem.remedy, icon=":material/build:")
 
 
-rules_problem = state.rules_problem()
-actor = None if rules_problem is not None else state.current_actor()
+setup_problem = state.setup_problem()
+actor = None if setup_problem is not None else state.current_actor()
 
-if rules_problem is not None:
-    page = st.navigation([st.Page(rules_file_not_valid, title="Rules file not valid")])
+if setup_problem is not None:
+    page = st.navigation([st.Page(setup_not_valid, title="Setup not valid")])
 elif actor is None:
     # Only the login page, under every page's URL: a link to a report leads to the
     # report once logged in (the URL and its ?patient= stay as they were).

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from redflags.labels import DATE_INPUT_FORMAT, plain
+from redflags.labels import plain
 from services.access import Permission
 from services.audit import verify_audit
 from services.audit_log import (
@@ -34,7 +34,7 @@ with st.container(border=True):
         "Days (clinic time)",
         value=(today - timedelta(days=7), today),
         max_value=today,
-        format=DATE_INPUT_FORMAT,
+        format=state.date_format(),
         key="audit_log.days",
     )
     patient = right.text_input("Patient code", key="audit_log.patient").strip()

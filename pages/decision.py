@@ -9,7 +9,6 @@ import streamlit as st
 from redflags.codes import DecisionKind
 from redflags.fields import ROUTES
 from redflags.labels import (
-    DATE_INPUT_FORMAT,
     DECISION_WORDS,
     decision_words,
     flag_words,
@@ -159,7 +158,7 @@ widgets.field_problems(problems, "patient_id")
 st.subheader("The decision", anchor=False)
 row = st.columns([1, 1, 3])
 with row[0]:
-    st.date_input("Decided on", value=None, format=DATE_INPUT_FORMAT, key=key("day"))
+    st.date_input("Decided on", value=None, format=state.date_format(), key=key("day"))
 with row[1]:
     st.time_input("At", value=None, step=60, key=key("time"))
 with row[2]:

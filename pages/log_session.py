@@ -12,7 +12,6 @@ import streamlit as st
 from redflags.fields import COURSES, FIELDS_BY_NAME, ROUTES, THEMES, Field, Kind
 from redflags.labels import (
     COURSE_HELP,
-    DATE_INPUT_FORMAT,
     course_words,
     decision_words,
     format_dose,
@@ -256,7 +255,7 @@ def number_widget(field: Field, label: str | None = None) -> None:
 st.subheader("Session", anchor=False)
 row = st.columns(5)
 with row[0]:
-    st.date_input("Session date", value=None, format=DATE_INPUT_FORMAT, key=DAY)
+    st.date_input("Session date", value=None, format=state.date_format(), key=DAY)
     widgets.field_problems(problems, "session_date")
 with row[1]:
     st.time_input("Time (optional)", value=None, step=300, key=TIME)

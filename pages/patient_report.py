@@ -7,7 +7,6 @@ import streamlit as st
 
 from redflags.engine import Finding, PatientReview
 from redflags.labels import (
-    DATE_INPUT_FORMAT,
     STALE_MARK,
     days_text,
     decision_words,
@@ -53,7 +52,7 @@ with top[1]:
     as_of: date = st.date_input(
         "As of",
         value=state.local_today_date(),
-        format=DATE_INPUT_FORMAT,
+        format=state.date_format(),
         key="as_of",
         bind="query-params",
     )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from redflags.labels import DATE_INPUT_FORMAT, format_date, plain
+from redflags.labels import format_date, plain
 from services.access import Permission
 from services.exports import EXPORT_WORDS, ExportKind, ExportRequest, build_export, file_name
 from services.patients import patient_choices
@@ -112,7 +112,7 @@ today = state.local_today_date()
 as_of = row[2].date_input(
     "As of" if kind is ExportKind.REVIEW else "Up to and including",
     value=today,
-    format=DATE_INPUT_FORMAT,
+    format=state.date_format(),
     key="records.export_as_of",
     help=(
         "The review is evaluated as of this day."

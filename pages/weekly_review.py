@@ -4,7 +4,6 @@ import streamlit as st
 
 from redflags.fields import ROUTES
 from redflags.labels import (
-    DATE_INPUT_FORMAT,
     STALE_MARK,
     TABLE_DATE_FORMAT,
     format_date,
@@ -25,7 +24,7 @@ st.title("Weekly review")
 as_of = st.date_input(
     "As of",
     value=state.local_today_date(),
-    format=DATE_INPUT_FORMAT,
+    format=state.date_format(),
     key="review.as_of",
     persist_state="session",
     width=200,

@@ -27,8 +27,6 @@ from redflags.codes import (
     Watch,
 )
 
-#: The format of every st.date_input.
-DATE_INPUT_FORMAT = "DD/MM/YYYY"
 #: The same display format as :func:`format_date`, for st.column_config.DatetimeColumn.
 TABLE_DATE_FORMAT = "D MMM YYYY"
 TABLE_MOMENT_FORMAT = "D MMM YYYY, HH:mm"

@@ -23,6 +23,24 @@ def _int_env(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+#: How a date is typed in the dashboard's date fields (REDFLAGS_DATE_INPUT_FORMAT): the
+#: clinic's own order. Shown dates are always unambiguous ("3 Nov 2026").
+DATE_INPUT_FORMATS: tuple[str, ...] = ("DD/MM/YYYY", "MM/DD/YYYY", "YYYY-MM-DD")
+DATE_INPUT_FORMAT_ENV = "REDFLAGS_DATE_INPUT_FORMAT"
+
+
+def date_input_format() -> str:
+    """The date fields' format from the environment (default DD/MM/YYYY)."""
+    raw = os.environ.get(DATE_INPUT_FORMAT_ENV, "").strip()
+    if not raw:
+        return DATE_INPUT_FORMATS[0]
+    if raw.upper() not in DATE_INPUT_FORMATS:
+        raise SettingsError(
+            f"{DATE_INPUT_FORMAT_ENV}={raw!r} must be one of {', '.join(DATE_INPUT_FORMATS)}"
+        )
+    return raw.upper()
+
+
 @dataclass(frozen=True)
 class AccessSettings:
     """Login and session limits."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import streamlit as st
@@ -10,11 +11,12 @@ from sqlalchemy import Engine
 
 from models.db import get_engine
 from models.tables import utc_now
-from redflags.clinic_time import clinic_timezone, utc_to_local
-from redflags.config import RulesConfig, RulesConfigError
+from redflags.clinic_time import ClinicTimezoneError, clinic_timezone, utc_to_local
+from redflags.config import RULES_FILE_ENV, RulesConfig, RulesConfigError
 from services import audit, auth
 from services.access import Actor, Permission
-from services.settings import access_settings
+from services.records import RecordsError, max_import_bytes
+from services.settings import SettingsError, access_settings, date_input_format
 
 ACTOR_KEY = "actor"
 LOGGED_IN_AT_KEY = "logged_in_at"
@@ -40,18 +42,51 @@ def rules() -> RulesConfig:
     return audit.load_rules_recorded(engine=engine(), program="dashboard").config
 
 
-def rules_problem() -> str | None:
-    """Why the rules file in force cannot be used, or None when it is valid.
+@dataclass(frozen=True)
+class SetupProblem:
+    """Why this installation cannot show any page, and how to put it right."""
+
+    what: str
+    problem: str
+    remedy: str
+
+
+def setup_problem() -> SetupProblem | None:
+    """What in the installation stops the dashboard, or None when all is usable.
 
     Checked before anything else on every run: the dashboard does not start on
-    an invalid rules file (rules.md §10). An invalid file is not cached, so a
-    corrected file is taken up at the next reload.
+    an invalid rules file (rules.md §10), nor on an environment setting it cannot
+    use (CLINIC_TIMEZONE, the REDFLAGS_* limits and date format), which would
+    otherwise fail later as an error without words. An invalid rules file is
+    not cached, so a corrected file is taken up at the next reload.
     """
     try:
         rules()
     except RulesConfigError as error:
-        return str(error)
+        return SetupProblem(
+            "The rules file in force is not valid, so no review can be computed",
+            str(error),
+            f"Correct the file (or point {RULES_FILE_ENV} at a valid one), then reload this "
+            "page. The shipped file `redflags/rules.toml` lists every key with its default.",
+        )
+    try:
+        clinic_timezone()
+        access_settings()
+        date_input_format()
+        max_import_bytes()
+    except (ClinicTimezoneError, SettingsError, RecordsError) as error:
+        return SetupProblem(
+            "A setting of this installation is not valid",
+            str(error),
+            "Correct that environment variable where the dashboard is started (or remove it "
+            "to use the default), then restart the dashboard. The README lists every setting.",
+        )
     return None
+
+
+def date_format() -> str:
+    """The format of every date field (checked by :func:`setup_problem` first)."""
+    return date_input_format()
 
 
 def log_in(actor: Actor) -> None:

@@ -231,3 +231,45 @@ def test_an_invalid_rules_file_stops_the_dashboard_with_the_key_named(
     at.run()
     no_exception(at)
     assert "The dashboard cannot start" not in [t.value for t in at.title]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CLINIC_TIMEZONE", "Mars/Olympus_Mons"),
+        ("REDFLAGS_IDLE_MINUTES", "a quarter hour"),
+        ("REDFLAGS_SESSION_HOURS", "0"),
+        ("REDFLAGS_DATE_INPUT_FORMAT", "DD-MM-YY"),
+        ("REDFLAGS_IMPORT_MAX_BYTES", "200MB"),
+    ],
+)
+def test_a_setting_the_dashboard_cannot_use_stops_it_with_the_variable_named(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    at = logged_in(VIEWER).run()
+    no_exception(at)  # not Streamlit's redacted "This app has encountered an error"
+    assert [t.value for t in at.title] == ["The dashboard cannot start"]
+    text = all_text(at)
+    assert "A setting of this installation is not valid" in text and variable in text
+    assert not at.dataframe and not at.sidebar.children
+    monkeypatch.delenv(variable)
+    at.run()
+    no_exception(at)
+    assert "The dashboard cannot start" not in [t.value for t in at.title]
+
+
+@pytest.mark.parametrize("chosen", ["MM/DD/YYYY", "YYYY-MM-DD", "dd/mm/yyyy"])
+def test_date_fields_are_typed_in_the_clinics_order(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch, chosen: str
+) -> None:
+    monkeypatch.setenv("REDFLAGS_DATE_INPUT_FORMAT", chosen)
+    at = logged_in(VIEWER).run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Weekly review"]
+    assert at.date_input(key="review.as_of").proto.format == chosen.upper()
+
+
+def test_date_fields_default_to_day_month_year(demo_engine: Engine) -> None:
+    at = logged_in(VIEWER).run()
+    assert at.date_input(key="review.as_of").proto.format == "DD/MM/YYYY"

@@ -57,7 +57,6 @@ def test_dates_read_day_month_year_everywhere() -> None:
     assert labels.format_moment(datetime(2026, 11, 3, 9, 5)) == "3 Nov 2026, 09:05"
     assert labels.format_moment(datetime(2026, 11, 3), with_time=False) == "3 Nov 2026"
     assert labels.format_date(None) == "" and labels.format_moment(cast(Any, pd.NaT)) == ""
-    assert labels.DATE_INPUT_FORMAT == "DD/MM/YYYY"
 
 
 def test_doses_and_routes_read_plainly() -> None:
