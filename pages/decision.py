@@ -14,7 +14,6 @@ from redflags.labels import (
     flag_words,
     format_moment,
     plain,
-    recommendation_words,
     route_and_dose,
     route_words,
 )
@@ -85,9 +84,7 @@ else:
         icon=":material/check:",
     )
 for item in review.recommendations:
-    st.info(
-        f"**{recommendation_words(item.code)}.** {plain(item.reason)}", icon=":material/lightbulb:"
-    )
+    st.info(widgets.recommendation_markdown(item), icon=":material/lightbulb:")
 if review.addressed:
     st.caption(
         "Already addressed: "

@@ -15,7 +15,6 @@ from redflags.labels import (
     format_dose,
     format_moment,
     plain,
-    recommendation_words,
     route_words,
     treatment_words,
 )
@@ -142,7 +141,7 @@ st.caption("Options for the care team to weigh with the patient, each with its r
 boxes = {"review_safety": st.error, "continue": st.success}
 for item in review.recommendations:
     box = boxes.get(item.code, st.warning)
-    box(f"**{recommendation_words(item.code)}.** {plain(item.reason)}", icon=":material/lightbulb:")
+    box(widgets.recommendation_markdown(item), icon=":material/lightbulb:")
 
 if actor.can(Permission.WRITE_CLINICAL):
     with st.container(horizontal=True):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from redflags.engine import PatientReview
+from redflags.engine import PatientReview, RecommendationItem
 from redflags.labels import (
     STATUS_LOOK,
     decision_words,
@@ -23,6 +23,18 @@ from ui import state
 PATIENT_PARAM = "patient"
 #: The patient last chosen on any page, so that moving between pages keeps them.
 CURRENT_PATIENT = "current_patient"
+
+
+def recommendation_markdown(item: RecommendationItem) -> str:
+    """A recommendation as markdown: the option it presents in bold, then its evidence.
+
+    Every reason reads "option: evidence" (rules.md §9 in words), so the option
+    is not repeated after a heading; the short heading is the fallback.
+    """
+    option, colon, evidence = item.reason.partition(": ")
+    if not colon:
+        return f"**{recommendation_words(item.code)}.** {plain(item.reason)}"
+    return f"**{plain(option)}:** {plain(evidence)}"
 
 
 def status_badge(status: str) -> None:
@@ -143,7 +155,4 @@ def status_summary(review: PatientReview, *, title: str) -> None:
                 f"{format_moment(finding.addressed_by_decided_at)}"
             )
         if review.recommendations:
-            first = review.recommendations[0]
-            st.markdown(
-                f"To discuss: **{recommendation_words(first.code)}** — {plain(first.reason)}"
-            )
+            st.markdown(f"To discuss: {recommendation_markdown(review.recommendations[0])}")

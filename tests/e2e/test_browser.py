@@ -242,7 +242,7 @@ def test_a_clinician_reviews_opens_a_red_patient_decides_and_downloads(
     expect(page.get_by_role("heading", name="Patient report")).to_be_visible()
     expect(page.get_by_role("heading", name=f"{RED_PATIENT} · Arden Xu")).to_be_visible()
     expect(page.get_by_text("Repeated overwhelming panic").first).to_be_visible()
-    expect(page.get_by_text("Consider a pause, decided with the patient.")).to_be_visible()
+    expect(page.get_by_text("Consider a moment to pause and see with the patient")).to_be_visible()
 
     # The four plotly charts drew their SVG (axes and traces).
     page.wait_for_function(

@@ -68,8 +68,8 @@ def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
     at = page()
     text = all_text(at)
     assert "Repeated overwhelming panic" in text
-    assert "Consider a pause, decided with the patient" in text
-    assert "Consider another route" in text
+    assert "Consider a moment to pause and see with the patient" in text
+    assert "Consider esketamine nasal spray (slower onset, structured coverage):" in text
     assert at.multiselect(key="decision.flags").value == ["repeated_panic"], (
         "every open flag is considered to begin with"
     )

@@ -61,10 +61,16 @@ def test_every_flag_is_shown_with_its_threshold_and_evidence_sessions(demo_engin
 
 def test_recommendations_are_worded_as_options_with_their_reasons(demo_engine: Engine) -> None:
     at = report("DEMO-004")
-    urgent = [e.value for e in at.error]
-    assert any(v.startswith("**Consider a same-day safety review.** Consider") for v in urgent)
-    advice = [w.value for w in at.warning if w.value.startswith("**Consider a pause")]
+    urgent = [e.value.replace("\\", "") for e in at.error]
+    (safety,) = [v for v in urgent if v.startswith("**Consider a same-day safety review")]
+    assert safety.startswith(
+        "**Consider a same-day safety review, holding the next dose until it is addressed:** "
+        "PHQ-9 item 9"
+    )
+    warnings = [w.value.replace("\\", "") for w in at.warning]
+    advice = [w for w in warnings if w.startswith("**Consider a moment to pause")]
     assert advice and "despair" in advice[0]
+    assert all(box.count("Consider") == 1 for box in (safety, *advice)), "the option said once"
 
 
 def test_four_plotly_charts_are_drawn_with_the_thresholds_of_the_rules(demo_engine: Engine) -> None:
