@@ -49,7 +49,7 @@ def test_every_status_reads_as_an_icon_and_a_word_not_colour_alone() -> None:
 
 def test_recommendations_are_worded_as_options_never_orders() -> None:
     for code, words in labels.RECOMMENDATION_WORDS.items():
-        assert words.startswith(("Consider", "Continue")), code
+        assert words.startswith("Consider"), code
 
 
 def test_dates_read_day_month_year_everywhere() -> None:

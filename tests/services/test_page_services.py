@@ -78,7 +78,7 @@ def test_a_held_treatment_replaces_continue_but_never_a_flagged_recommendation()
     from services.caseload import first_to_discuss
 
     assert first_to_discuss(["continue"], "paused").startswith("Treatment paused")
-    assert first_to_discuss(["continue"], "active") == "Continue; note any watch signal"
+    assert first_to_discuss(["continue"], "active") == "Consider continuing; note any watch signal"
     assert first_to_discuss(["review_safety", "pause"], "paused") == (
         "Consider a same-day safety review"
     )
