@@ -29,14 +29,20 @@ from services.patients import (
     patient_choices,
     session_choices,
 )
-from services.sessions import SaveResult, edit_session, log_session, session_form_values
+from services.sessions import (
+    SaveResult,
+    edit_session,
+    log_session,
+    remove_session,
+    session_form_values,
+)
 from ui import forms, navigation, state, widgets
 
 actor = state.require_login(Permission.WRITE_CLINICAL)
 engine = state.engine()
 
 NEW, EDIT = "new", "edit"
-RESULT, SAVED, ADDED = "log.result", "log.saved", "log.added"
+RESULT, SAVED, ADDED, REMOVED = "log.result", "log.saved", "log.added", "log.removed"
 
 
 def key(name: str) -> str:
@@ -100,6 +106,28 @@ def carry_over() -> None:
         st.session_state[key("dose_mg")] = planned.dose_mg
 
 
+def remove() -> None:
+    """Remove the session chosen for editing, entered in error (the reason field says why)."""
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    session_id = st.session_state.get(key("edit_id"))
+    if who is None or session_id is None:
+        return
+    result = remove_session(
+        engine=engine,
+        actor=who,
+        session_id=int(session_id),
+        reason=st.session_state.get(key("edit_reason")) or "",
+    )
+    st.session_state[RESULT] = result
+    st.session_state[SAVED] = None
+    st.session_state[REMOVED] = st.session_state.get(widgets.PATIENT_PARAM) if result.ok else None
+    if result.ok:
+        clear_form()
+        st.session_state[key("edit_id")] = None
+        st.session_state[key("edit_reason")] = ""
+        st.session_state[key("remove_confirm")] = False
+
+
 def save() -> None:
     who = state.callback_actor(Permission.WRITE_CLINICAL)
     if who is None:
@@ -126,6 +154,7 @@ def save() -> None:
         result = log_session(engine=engine, actor=who, values=values)
     st.session_state[RESULT] = result
     st.session_state[SAVED] = (code, editing) if result.ok else None
+    st.session_state[REMOVED] = None
     if result.ok and not editing:
         clear_form()
     if result.ok and editing:
@@ -336,6 +365,22 @@ with st.container(horizontal=True):
     )
     st.button("Clear the form", on_click=clear_form, key=key("clear"))
 
+if editing and st.session_state.get(key("edit_id")) is not None:
+    with st.expander("Remove this session: it was entered in error", icon=":material/delete:"):
+        st.caption(
+            "For a session logged for the wrong patient, or logged twice; to correct a value, "
+            "save changes instead. The session leaves the review, the report and the exports; "
+            "the audit log keeps every value it had and the reason given above."
+        )
+        confirmed = st.checkbox("This session was entered in error", key=key("remove_confirm"))
+        st.button(
+            "Remove the session",
+            icon=":material/delete:",
+            on_click=remove,
+            disabled=not confirmed,
+            key=key("remove"),
+        )
+
 if result is not None and not result.ok:
     count = len(result.problems)
     st.error(
@@ -343,6 +388,19 @@ if result is not None and not result.ok:
         icon=":material/error:",
     )
     widgets.remaining_problems(problems)
+
+removed = st.session_state.get(REMOVED)
+if removed:
+    st.success(
+        f"Session removed for {plain(removed)}; the audit log keeps its values.",
+        icon=":material/delete:",
+    )
+    st.page_link(
+        navigation.PATIENT_REPORT.path,
+        label="Open the patient's report",
+        icon=":material/clinical_notes:",
+        query_params={"patient": removed},
+    )
 
 saved = st.session_state.get(SAVED)
 if saved:

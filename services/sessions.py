@@ -208,6 +208,49 @@ def edit_session(
         return SaveResult(row.id)
 
 
+#: Why a session is removed: the only reason the dashboard offers.
+REMOVE_REASON_NEEDED = (
+    "say why the session was entered in error (e.g. logged for the wrong patient, a duplicate)"
+)
+
+
+def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str) -> SaveResult:
+    """Remove a session entered in error (the wrong patient, a duplicate); audited.
+
+    A session cannot move to another patient (:func:`edit_session`), so one
+    logged for the wrong patient would otherwise stay in that patient's
+    review for good. The audit row keeps every value the session had and the
+    reason; the row itself leaves the table, so the review, the report and
+    the exports no longer count it. ``SaveResult.record_id`` is the removed id.
+    """
+    require(actor, Permission.WRITE_CLINICAL)
+    why = reason.strip()
+    if not why:
+        return SaveResult(None, [Problem(REMOVE_REASON_NEEDED, None, "edit_reason")])
+    if len(why) > MAX_EDIT_REASON_CHARS:
+        return SaveResult(
+            None, [Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, "edit_reason")]
+        )
+    with write_session(engine) as session:
+        row = session.get(DosingSession, session_id)
+        if row is None:
+            return SaveResult(None, [Problem("this session no longer exists", None, None)])
+        patient = session.get(Patient, row.patient_id)
+        before = _audit_values(row)
+        session.delete(row)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="session_removed",
+            entity="dosing_session",
+            entity_id=str(session_id),
+            patient_code=patient.code if patient else "",
+            details={"before": before, "reason": why},
+        )
+        return SaveResult(session_id)
+
+
 def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dict[str, str]:
     """A stored session as the form's text values (the CSV's formats), to edit it.
 

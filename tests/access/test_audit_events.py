@@ -114,6 +114,17 @@ def test_a_session_created_and_edited_keeps_the_values_before_and_after(clinic: 
     assert edited["details"]["before"] == {"dose_mg": 35}  # type: ignore[index]
     assert edited["details"]["after"] == {"dose_mg": 40}  # type: ignore[index]
     assert edited["entity_id"] == str(saved.record_id)
+    removed = sessions.remove_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        reason="logged for the wrong patient",
+    )
+    assert removed.ok, removed.problems
+    gone = _only(clinic, "session_removed")
+    assert gone["entity_id"] == str(saved.record_id) and gone["patient_code"] == PATIENT
+    assert gone["details"]["before"]["dose_mg"] == 40  # type: ignore[index]
+    assert gone["details"]["reason"] == "logged for the wrong patient"  # type: ignore[index]
 
 
 def test_a_decision_leaves_a_row(clinic: Engine) -> None:

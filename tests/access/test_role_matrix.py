@@ -146,6 +146,13 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        sessions.remove_session,
+        CLINICAL,
+        lambda e, a: sessions.remove_session(
+            engine=e, actor=a, session_id=1, reason="entered for the wrong patient"
+        ),
+    ),
+    Case(
         decisions.record_decision,
         CLINICAL,
         lambda e, a: decisions.record_decision(

@@ -285,6 +285,36 @@ def test_editing_a_session_saves_the_change_and_keeps_the_old_values_in_the_audi
     assert change["reason"] == "note added after the call"
 
 
+def test_a_session_entered_in_error_is_removed_with_a_reason_and_audited(
+    demo_engine: Engine,
+) -> None:
+    latest = stored_sessions(demo_engine)[-1]
+    before = len(stored_sessions(demo_engine))
+    at = form()
+    assert not [b for b in at.button if b.key == "log.remove"], "only when editing a session"
+    at.button_group(key="log.mode").set_value("edit").run()
+    assert not [b for b in at.button if b.key == "log.remove"], "only once a session is chosen"
+    at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
+    assert at.button(key="log.remove").disabled, "not before it is confirmed"
+    at.checkbox(key="log.remove_confirm").check().run()
+    at.button(key="log.remove").click().run()
+    no_exception(at)
+    assert "Say why the session was entered in error" in errors(at)
+    assert len(stored_sessions(demo_engine)) == before
+    at.text_input(key="log.edit_reason").input("logged for the wrong patient").run()
+    at.button(key="log.remove").click().run()
+    no_exception(at)
+    assert not errors(at)
+    assert f"Session removed for {PATIENT}" in all_text(at).replace("\\", "")
+    assert [r["id"] for r in stored_sessions(demo_engine)].count(latest["id"]) == 0
+    assert len(stored_sessions(demo_engine)) == before - 1
+    details = audit_details(audit_rows(demo_engine, "session_removed")[-1])
+    assert details["reason"] == "logged for the wrong patient"
+    removed_values = details["before"]
+    assert isinstance(removed_values, dict) and removed_values["dose_mg"] == latest["dose_mg"]
+    assert at.selectbox(key="log.edit_id").value is None, "nothing left chosen"
+
+
 def test_a_new_patient_can_be_added_and_is_then_chosen(demo_engine: Engine) -> None:
     at = form(patient=None)
     at.text_input(key="log.new_code").input("NEW-42")

@@ -17,7 +17,7 @@ from services.access import Actor, PermissionDenied
 from services.decisions import record_decision
 from services.patients import next_treatment
 from services.report import patient_report
-from services.sessions import edit_session, log_session, session_form_values
+from services.sessions import edit_session, log_session, remove_session, session_form_values
 
 CLINICIAN = Actor("dr_okafor", Role.CLINICIAN)
 TODAY = date(2026, 11, 25)
@@ -277,3 +277,30 @@ def test_a_decided_change_that_does_not_say_to_what_offers_the_latest_session(
     assert _next(clinic) == ("ketamine_iv", 35.0, None)
     _change(clinic, "2026-11-22T12:00", decision="adjust_dose", route_from="ketamine_iv")
     assert _next(clinic) == ("ketamine_iv", 35.0, None)
+
+
+def test_a_session_entered_in_error_leaves_the_review_once_removed(clinic: Engine) -> None:
+    ids = []
+    for when in ("2026-11-18T09:30", "2026-11-20T09:30"):
+        saved = log_session(engine=clinic, actor=CLINICIAN, values=_hard_panic(when), today=TODAY)
+        assert saved.record_id is not None
+        ids.append(saved.record_id)
+    config = load_rules()
+
+    def red_flags() -> list[str]:
+        report = patient_report(
+            engine=clinic, actor=CLINICIAN, patient_code="007", as_of=TODAY, config=config
+        )
+        return [f.code for f in report.review.red_flags]
+
+    assert red_flags() == ["repeated_panic"]
+    refused = remove_session(engine=clinic, actor=CLINICIAN, session_id=ids[1], reason="  ")
+    assert not refused.ok and [p.column for p in refused.problems] == ["edit_reason"]
+    assert red_flags() == ["repeated_panic"], "nothing removed without a reason"
+    removed = remove_session(engine=clinic, actor=CLINICIAN, session_id=ids[1], reason="twice")
+    assert removed.ok and removed.record_id == ids[1]
+    assert red_flags() == [], "one hard session is not 'repeatedly'"
+    again = remove_session(engine=clinic, actor=CLINICIAN, session_id=ids[1], reason="twice")
+    assert not again.ok and "no longer exists" in again.problems[0].message
+    with pytest.raises(PermissionDenied):
+        remove_session(engine=clinic, actor=Actor("v", Role.VIEWER), session_id=ids[0], reason="no")
