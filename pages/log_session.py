@@ -43,6 +43,8 @@ engine = state.engine()
 
 NEW, EDIT = "new", "edit"
 RESULT, SAVED, ADDED, REMOVED = "log.result", "log.saved", "log.added", "log.removed"
+#: Which button gave RESULT: "save" or "remove".
+ACTION = "log.action"
 
 
 def key(name: str) -> str:
@@ -116,8 +118,9 @@ def remove() -> None:
         engine=engine,
         actor=who,
         session_id=int(session_id),
-        reason=st.session_state.get(key("edit_reason")) or "",
+        reason=st.session_state.get(key("remove_reason")) or "",
     )
+    st.session_state[ACTION] = "remove"
     st.session_state[RESULT] = result
     st.session_state[SAVED] = None
     st.session_state[REMOVED] = st.session_state.get(widgets.PATIENT_PARAM) if result.ok else None
@@ -125,6 +128,7 @@ def remove() -> None:
         clear_form()
         st.session_state[key("edit_id")] = None
         st.session_state[key("edit_reason")] = ""
+        st.session_state[key("remove_reason")] = ""
         st.session_state[key("remove_confirm")] = False
 
 
@@ -152,6 +156,7 @@ def save() -> None:
         )
     else:
         result = log_session(engine=engine, actor=who, values=values)
+    st.session_state[ACTION] = "save"
     st.session_state[RESULT] = result
     st.session_state[SAVED] = (code, editing) if result.ok else None
     st.session_state[REMOVED] = None
@@ -370,8 +375,15 @@ if editing and st.session_state.get(key("edit_id")) is not None:
         st.caption(
             "For a session logged for the wrong patient, or logged twice; to correct a value, "
             "save changes instead. The session leaves the review, the report and the exports; "
-            "the audit log keeps every value it had and the reason given above."
+            "the audit log keeps every value it had and this reason."
         )
+        st.text_input(
+            "Why it was entered in error",
+            key=key("remove_reason"),
+            max_chars=1000,
+            placeholder="e.g. logged for the wrong patient; the same session logged twice",
+        )
+        widgets.field_problems(problems, "remove_reason")
         confirmed = st.checkbox("This session was entered in error", key=key("remove_confirm"))
         st.button(
             "Remove the session",
@@ -384,7 +396,8 @@ if editing and st.session_state.get(key("edit_id")) is not None:
 if result is not None and not result.ok:
     count = len(result.problems)
     st.error(
-        f"Not saved: {count} problem{'s' if count != 1 else ''}; each is shown under its field.",
+        f"{'Not removed' if st.session_state.get(ACTION) == 'remove' else 'Not saved'}: "
+        f"{count} problem{'s' if count != 1 else ''}; each is shown under its field.",
         icon=":material/error:",
     )
     widgets.remaining_problems(problems)

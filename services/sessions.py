@@ -226,10 +226,11 @@ def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str
     require(actor, Permission.WRITE_CLINICAL)
     why = reason.strip()
     if not why:
-        return SaveResult(None, [Problem(REMOVE_REASON_NEEDED, None, "edit_reason")])
+        return SaveResult(None, [Problem(REMOVE_REASON_NEEDED, None, "remove_reason")])
     if len(why) > MAX_EDIT_REASON_CHARS:
         return SaveResult(
-            None, [Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, "edit_reason")]
+            None,
+            [Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, "remove_reason")],
         )
     with write_session(engine) as session:
         row = session.get(DosingSession, session_id)

@@ -114,6 +114,7 @@ FORM_WORDS: dict[str, str] = {
     "patient_view": "the patient's view",
     "flags_considered": "flags considered",
     "edit_reason": "reason for the change",
+    "remove_reason": "why it was entered in error",
     "display_name": "display name",
     "primary_clinician": "primary clinician",
     "treatment_status": "treatment status",

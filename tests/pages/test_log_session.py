@@ -300,8 +300,9 @@ def test_a_session_entered_in_error_is_removed_with_a_reason_and_audited(
     at.button(key="log.remove").click().run()
     no_exception(at)
     assert "Say why the session was entered in error" in errors(at)
+    assert "Not removed: 1 problem" in errors(at)
     assert len(stored_sessions(demo_engine)) == before
-    at.text_input(key="log.edit_reason").input("logged for the wrong patient").run()
+    at.text_input(key="log.remove_reason").input("logged for the wrong patient").run()
     at.button(key="log.remove").click().run()
     no_exception(at)
     assert not errors(at)

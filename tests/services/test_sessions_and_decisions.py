@@ -295,7 +295,7 @@ def test_a_session_entered_in_error_leaves_the_review_once_removed(clinic: Engin
 
     assert red_flags() == ["repeated_panic"]
     refused = remove_session(engine=clinic, actor=CLINICIAN, session_id=ids[1], reason="  ")
-    assert not refused.ok and [p.column for p in refused.problems] == ["edit_reason"]
+    assert not refused.ok and [p.column for p in refused.problems] == ["remove_reason"]
     assert red_flags() == ["repeated_panic"], "nothing removed without a reason"
     removed = remove_session(engine=clinic, actor=CLINICIAN, session_id=ids[1], reason="twice")
     assert removed.ok and removed.record_id == ids[1]
