@@ -13,7 +13,6 @@ from redflags.fields import COURSES, FIELDS_BY_NAME, ROUTES, THEMES, Field, Kind
 from redflags.labels import (
     COURSE_HELP,
     course_words,
-    decision_words,
     format_dose,
     format_moment,
     plain,
@@ -247,19 +246,8 @@ if mode == EDIT:
 elif code:
     planned = next_treatment(engine=engine, actor=actor, patient_code=code)
     if planned is not None:
-        latest = planned.latest
-        said = (
-            f"Latest session: {format_moment(latest.session_at, with_time=latest.time_recorded)}"
-            f" · {route_words(latest.route)}, {format_dose(latest.dose_mg)}."
-        )
-        if planned.decided_at is not None:
-            said += (
-                f" Decided since ({format_moment(planned.decided_at)}, "
-                f"{decision_words(planned.decision).lower()}): {route_words(planned.route)}"
-                f"{', ' + format_dose(planned.dose_mg) if planned.dose_mg is not None else ''}."
-            )
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(said)
+            st.caption(forms.next_treatment_words(planned))
             st.button(
                 "Route and dose as decided" if planned.decided_at else "Same route and dose",
                 icon=":material/content_copy:",

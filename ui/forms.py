@@ -11,11 +11,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from redflags.codes import DecisionKind
 from redflags.csv_format import format_number
 from redflags.fields import SESSION_FIELDS, THEMES, Field, Kind
+from redflags.labels import decision_words, format_dose, format_moment, route_words
 from redflags.validation import Problem
+
+if TYPE_CHECKING:
+    from services.patients import NextTreatment
 
 #: The session fields the form lays out as value widgets (patient and date have their own).
 FORM_FIELDS: tuple[Field, ...] = tuple(
@@ -229,3 +234,23 @@ def decision_form_problems(values: Mapping[str, str]) -> list[Problem]:
     elif values.get(before, "").strip() == values[after].strip():
         problems.append(Problem(f"the new {what} is the same as the current one", None, after))
     return problems
+
+
+def next_treatment_words(planned: NextTreatment) -> str:
+    """The line above a new session's form: the latest session, and a change decided since.
+
+    E.g. "Latest session: 21 Nov 2026, 10:30 · IV ketamine, 35 mg. Decided since
+    (24 Nov 2026, 16:00, adjust dose): IV ketamine, 30 mg."
+    """
+    latest = planned.latest
+    said = (
+        f"Latest session: {format_moment(latest.session_at, with_time=latest.time_recorded)}"
+        f" · {route_words(latest.route)}, {format_dose(latest.dose_mg)}."
+    )
+    if planned.decided_at is None:
+        return said
+    dose = f", {format_dose(planned.dose_mg)}" if planned.dose_mg is not None else ""
+    return (
+        f"{said} Decided since ({format_moment(planned.decided_at)}, "
+        f"{decision_words(planned.decision).lower()}): {route_words(planned.route)}{dose}."
+    )

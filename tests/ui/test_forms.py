@@ -195,3 +195,39 @@ def test_each_message_is_shown_once_and_none_is_lost_when_its_field_is_hidden() 
     at = AppTest.from_function(_problems_script, default_timeout=30).run()
     assert not at.exception
     assert [error.value for error in at.error] == ["Z", "X", "Y"]
+
+
+def test_the_line_above_a_new_session_names_the_latest_and_any_change_decided_since() -> None:
+    from services.patients import NextTreatment, SessionChoice
+
+    latest = SessionChoice(
+        session_id=1,
+        session_at=datetime(2026, 11, 21, 10, 30),
+        time_recorded=True,
+        route="ketamine_iv",
+        dose_mg=35.0,
+    )
+    same = NextTreatment(route="ketamine_iv", dose_mg=35.0, latest=latest)
+    assert forms.next_treatment_words(same) == (
+        "Latest session: 21 Nov 2026, 10:30 · IV ketamine, 35 mg."
+    )
+    adjusted = NextTreatment(
+        route="ketamine_iv",
+        dose_mg=30.0,
+        latest=latest,
+        decided_at=datetime(2026, 11, 24, 16, 0),
+        decision="adjust_dose",
+    )
+    assert forms.next_treatment_words(adjusted).endswith(
+        "Decided since (24 Nov 2026, 16:00, adjust dose): IV ketamine, 30 mg."
+    )
+    switched = NextTreatment(
+        route="esketamine_nasal",
+        dose_mg=None,
+        latest=latest,
+        decided_at=datetime(2026, 11, 24, 16, 0),
+        decision="switch_route",
+    )
+    assert forms.next_treatment_words(switched).endswith(
+        "(24 Nov 2026, 16:00, switch route): Esketamine nasal (Spravato)."
+    ), "no dose decided: none named"
