@@ -393,14 +393,13 @@ def _explain(error: Exception) -> str | None:
     from services.records import RecordsError
     from services.users import UserError
 
-    if isinstance(error, OperationalError | InterfaceError) and _busy(error):
-        reason = _first_line(error.orig) if error.orig is not None else type(error).__name__
-        return (
-            f"The database stopped this command because another write was in its way "
-            f"({reason}): nothing was changed; run the command again."
-        )
     if isinstance(error, OperationalError | InterfaceError):
         reason = _first_line(error.orig) if error.orig is not None else type(error).__name__
+        if _busy(error):
+            return (
+                f"The database stopped this command because another write was in its way "
+                f"({reason}): nothing was changed; run the command again."
+            )
         try:
             where = _database_label()
         except DatabaseUrlError:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from models.queries import patients_in_scope, utc_to_local_column
 from models.tables import decision_table, patient_table, session_table
+from redflags.clinic_time import utc_to_local
 from redflags.codes import DecisionKind
 
 PHQ9_SCORE_COLUMNS: tuple[str, ...] = ("patient_id", "session_at", "phq9")
@@ -144,9 +145,8 @@ def latest_change_decided(
     row = connection.execute(statement).first()
     if row is None:
         return None
-    decided_at = utc_to_local_column(pd.Series([row.decided_at]), tz).iloc[0]
     return {
-        "decided_at": pd.Timestamp(decided_at).to_pydatetime(),
+        "decided_at": utc_to_local(row.decided_at, tz),
         "decision": str(row.decision),
         "route_to": row.route_to,
         "dose_to_mg": None if row.dose_to_mg is None else float(row.dose_to_mg),

@@ -14,6 +14,7 @@ from services.audit_log import (
     audit_page,
     export_audit,
 )
+from services.settings import date_input_format
 from ui import state, widgets
 
 actor = state.require_login(Permission.VIEW_AUDIT)
@@ -34,7 +35,7 @@ with st.container(border=True):
         "Days (clinic time)",
         value=(today - timedelta(days=7), today),
         max_value=today,
-        format=state.date_format(),
+        format=date_input_format(),
         key="audit_log.days",
     )
     patient = right.text_input("Patient code", key="audit_log.patient").strip()

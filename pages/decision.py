@@ -24,6 +24,7 @@ from services.patients import patient_choices
 from services.report import UnknownPatient, patient_report
 from services.report_view import open_flag_codes
 from services.sessions import SaveResult
+from services.settings import date_input_format
 from ui import forms, navigation, state, widgets
 
 actor = state.require_login(Permission.WRITE_CLINICAL)
@@ -155,7 +156,7 @@ widgets.field_problems(problems, "patient_id")
 st.subheader("The decision", anchor=False)
 row = st.columns([1, 1, 3])
 with row[0]:
-    st.date_input("Decided on", value=None, format=state.date_format(), key=key("day"))
+    st.date_input("Decided on", value=None, format=date_input_format(), key=key("day"))
 with row[1]:
     st.time_input("At", value=None, step=60, key=key("time"))
 with row[2]:

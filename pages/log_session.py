@@ -29,12 +29,14 @@ from services.patients import (
     session_choices,
 )
 from services.sessions import (
+    MAX_EDIT_REASON_CHARS,
     SaveResult,
     edit_session,
     log_session,
     remove_session,
     session_form_values,
 )
+from services.settings import date_input_format
 from ui import forms, navigation, state, widgets
 
 actor = state.require_login(Permission.WRITE_CLINICAL)
@@ -238,7 +240,7 @@ if mode == EDIT:
     st.text_input(
         "Reason for the change",
         key=key("edit_reason"),
-        max_chars=1000,
+        max_chars=MAX_EDIT_REASON_CHARS,
         placeholder="e.g. a typo in the dose; the 40-minute reading added later",
     )
     widgets.field_problems(problems, "edit_reason")
@@ -277,7 +279,7 @@ def number_widget(field: Field, label: str | None = None) -> None:
 st.subheader("Session", anchor=False)
 row = st.columns(5)
 with row[0]:
-    st.date_input("Session date", value=None, format=state.date_format(), key=DAY)
+    st.date_input("Session date", value=None, format=date_input_format(), key=DAY)
     widgets.field_problems(problems, "session_date")
 with row[1]:
     st.time_input("Time (optional)", value=None, step=300, key=TIME)
@@ -369,7 +371,7 @@ if editing and st.session_state.get(key("edit_id")) is not None:
         st.text_input(
             "Why it was entered in error",
             key=key("remove_reason"),
-            max_chars=1000,
+            max_chars=MAX_EDIT_REASON_CHARS,
             placeholder="e.g. logged for the wrong patient; the same session logged twice",
         )
         widgets.field_problems(problems, "remove_reason")

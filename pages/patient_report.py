@@ -29,6 +29,7 @@ from services.report_view import (
     session_markers,
     session_table,
 )
+from services.settings import date_input_format
 from ui import charts, navigation, state, widgets
 
 actor = state.require_login()
@@ -51,7 +52,7 @@ with top[1]:
     as_of: date = st.date_input(
         "As of",
         value=state.local_today_date(),
-        format=state.date_format(),
+        format=date_input_format(),
         key="as_of",
         bind="query-params",
     )

@@ -7,6 +7,7 @@ from services.access import Permission
 from services.exports import EXPORT_WORDS, ExportKind, ExportRequest, build_export, file_name
 from services.patients import patient_choices
 from services.records import ImportResult, import_decisions, import_sessions
+from services.settings import date_input_format
 from ui import state, widgets
 
 actor = state.require_login(Permission.EXPORT_RECORDS)
@@ -112,7 +113,7 @@ today = state.local_today_date()
 as_of = row[2].date_input(
     "As of" if kind is ExportKind.REVIEW else "Up to and including",
     value=today,
-    format=state.date_format(),
+    format=date_input_format(),
     key="records.export_as_of",
     help=(
         "The review is evaluated as of this day."

@@ -14,6 +14,7 @@ from redflags.labels import (
 from services.access import Permission
 from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters, caseload
 from services.patients import TREATMENT_STATUSES
+from services.settings import date_input_format
 from ui import navigation, state
 
 TABLE_ROW_HEIGHT = 35  # Streamlit's default row height, px
@@ -24,7 +25,7 @@ st.title("Weekly review")
 as_of = st.date_input(
     "As of",
     value=state.local_today_date(),
-    format=state.date_format(),
+    format=date_input_format(),
     key="review.as_of",
     persist_state="session",
     width=200,

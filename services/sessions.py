@@ -25,6 +25,9 @@ from services.report import record_patient_view
 P = ParamSpec("P")
 EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
 MAX_EDIT_REASON_CHARS = 1_000
+REMOVE_REASON_NEEDED = (
+    "say why the session was entered in error (e.g. logged for the wrong patient, a duplicate)"
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,16 @@ def log_session(
         return SaveResult(row.id)
 
 
+def _reason(text: str, needed: str, field_name: str) -> tuple[str, list[Problem]]:
+    """The trimmed reason for changing a stored session, or the problem with it."""
+    why = text.strip()
+    if not why:
+        return why, [Problem(needed, None, field_name)]
+    if len(why) > MAX_EDIT_REASON_CHARS:
+        return why, [Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, field_name)]
+    return why, []
+
+
 @refused_by_database_as_problem("session_date")
 def edit_session(
     *,
@@ -154,14 +167,8 @@ def edit_session(
     require(actor, Permission.WRITE_CLINICAL)
     tz = clinic_timezone()
     record, problems = validate_session_row(values, today=today or local_today(tz), tz=tz)
-    why = reason.strip()
-    if not why:
-        problems = [*problems, Problem(EDIT_REASON_NEEDED, None, "edit_reason")]
-    elif len(why) > MAX_EDIT_REASON_CHARS:
-        problems = [
-            *problems,
-            Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, "edit_reason"),
-        ]
+    why, reason_problems = _reason(reason, EDIT_REASON_NEEDED, "edit_reason")
+    problems = [*problems, *reason_problems]
     if record is None or problems:
         return SaveResult(None, problems)
     with write_session(engine) as session:
@@ -208,12 +215,6 @@ def edit_session(
         return SaveResult(row.id)
 
 
-#: Why a session is removed: the only reason the dashboard offers.
-REMOVE_REASON_NEEDED = (
-    "say why the session was entered in error (e.g. logged for the wrong patient, a duplicate)"
-)
-
-
 def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str) -> SaveResult:
     """Remove a session entered in error (the wrong patient, a duplicate); audited.
 
@@ -224,14 +225,9 @@ def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str
     the exports no longer count it. ``SaveResult.record_id`` is the removed id.
     """
     require(actor, Permission.WRITE_CLINICAL)
-    why = reason.strip()
-    if not why:
-        return SaveResult(None, [Problem(REMOVE_REASON_NEEDED, None, "remove_reason")])
-    if len(why) > MAX_EDIT_REASON_CHARS:
-        return SaveResult(
-            None,
-            [Problem(f"at most {MAX_EDIT_REASON_CHARS:,} characters", None, "remove_reason")],
-        )
+    why, problems = _reason(reason, REMOVE_REASON_NEEDED, "remove_reason")
+    if problems:
+        return SaveResult(None, problems)
     with write_session(engine) as session:
         row = session.get(DosingSession, session_id)
         if row is None:

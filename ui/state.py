@@ -84,11 +84,6 @@ def setup_problem() -> SetupProblem | None:
     return None
 
 
-def date_format() -> str:
-    """The format of every date field (checked by :func:`setup_problem` first)."""
-    return date_input_format()
-
-
 def log_in(actor: Actor) -> None:
     """Start a login for ``actor`` in this browser session."""
     st.session_state.clear()
