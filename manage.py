@@ -287,15 +287,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_verify_audit(_args: argparse.Namespace) -> int:
-    from services.audit import verify_audit
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    from services.audit import is_audit_hash, verify_audit
 
-    report = verify_audit(engine=_engine(), actor=_actor())
+    noted = args.expect.strip().lower() if args.expect is not None else None
+    if noted is not None and not is_audit_hash(noted):
+        raise CommandError(
+            f"--expect {args.expect!r} is not an audit hash: give the 64 hexadecimal digits "
+            "that an earlier verify-audit printed as the newest hash."
+        )
+    report = verify_audit(engine=_engine(), actor=_actor(), noted_hash=noted)
     if not report.intact:
         for problem in report.problems:
             _err(f"audit row {problem.event_id}: {problem.problem}")
+        if report.missing_hash is not None:
+            _err(
+                f"The noted hash {report.missing_hash} is not in the trail: rows were "
+                "removed from its end or the trail was rewritten since it was noted."
+            )
         _err(
-            f"The audit trail is broken in {len(report.problems)} place(s) among "
+            f"The audit trail is broken in "
+            f"{len(report.problems) + (report.missing_hash is not None)} place(s) among "
             f"{report.rows} rows."
         )
         return EXIT_INVALID
@@ -362,6 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     command.set_defaults(handler=cmd_export)
 
     command = commands.add_parser("verify-audit", help="check the audit trail's hash chain")
+    command.add_argument(
+        "--expect",
+        metavar="HASH",
+        help="a newest hash printed by an earlier run: check that it is still in the trail "
+        "(finds rows cut from the end)",
+    )
     command.set_defaults(handler=cmd_verify_audit)
     return parser
 

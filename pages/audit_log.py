@@ -6,7 +6,7 @@ import streamlit as st
 
 from redflags.labels import plain
 from services.access import Permission
-from services.audit import verify_audit
+from services.audit import is_audit_hash, verify_audit
 from services.audit_log import (
     AuditQuery,
     AuditQueryError,
@@ -103,15 +103,40 @@ widgets.csv_download(
 st.subheader("Check the chain", anchor=False)
 st.caption(
     "Recomputes every row's SHA-256 and its link to the row before, as "
-    "`python manage.py verify-audit` does."
+    "`python manage.py verify-audit` does. A chain cannot show rows cut from its end: "
+    "keep the newest hash somewhere else and give it here next time."
+)
+noted = (
+    st.text_input(
+        "Newest hash noted earlier (optional)",
+        key="audit_log.noted_hash",
+        max_chars=80,
+        placeholder="64 hexadecimal digits",
+    )
+    .strip()
+    .lower()
 )
 if st.button("Verify the audit trail", icon=":material/verified:", key="audit_log.verify"):
-    report = verify_audit(engine=engine, actor=actor)
+    if noted and not is_audit_hash(noted):
+        st.error(
+            "That is not an audit hash: paste the 64 hexadecimal digits shown as the newest "
+            "hash by an earlier check, or leave the field empty."
+        )
+        st.stop()
+    report = verify_audit(engine=engine, actor=actor, noted_hash=noted or None)
     if report.intact:
         st.success(
-            f"The audit trail is intact: {report.rows:,} rows. Newest hash: `{report.head_hash}`"
+            f"The audit trail is intact: {report.rows:,} rows"
+            + (", and the noted hash is in it" if noted else "")
+            + f". Newest hash: `{report.head_hash}`"
         )
     else:
-        st.error(f"The audit trail is broken in {len(report.problems)} place(s).")
+        places = len(report.problems) + (report.missing_hash is not None)
+        st.error(f"The audit trail is broken in {places} place(s).")
+        if report.missing_hash is not None:
+            st.markdown(
+                "- the noted hash is not in the trail: rows were removed from its end "
+                "or the trail was rewritten since it was noted"
+            )
         for problem in report.problems[:50]:
             st.markdown(f"- row {problem.event_id}: {plain(problem.problem)}")

@@ -147,18 +147,23 @@ class ChainReport:
     #: The newest row's hash (GENESIS_HASH for an empty trail): note it down elsewhere.
     head_hash: str
     problems: list[ChainProblem]
+    #: A hash noted down earlier that is no longer in the chain: rows were cut from the
+    #: end, or the whole trail was rewritten. ``None`` when none was asked about or it is there.
+    missing_hash: str | None = None
 
     @property
     def intact(self) -> bool:
-        return not self.problems
+        return not self.problems and self.missing_hash is None
 
 
-def _walk_chain(events: Iterable[AuditEvent]) -> ChainReport:
+def _walk_chain(events: Iterable[AuditEvent], noted_hash: str | None = None) -> ChainReport:
     problems: list[ChainProblem] = []
     expected_prev = GENESIS_HASH
     rows = 0
+    noted_found = noted_hash is None or noted_hash == GENESIS_HASH
     for event in events:
         rows += 1
+        noted_found = noted_found or event.hash == noted_hash
         event_id = event.id or 0
         if event.prev_hash != expected_prev:
             problems.append(
@@ -172,17 +177,33 @@ def _walk_chain(events: Iterable[AuditEvent]) -> ChainReport:
                 ChainProblem(event_id, "content does not match its hash: the row was edited")
             )
         expected_prev = event.hash
-    return ChainReport(rows=rows, head_hash=expected_prev, problems=problems)
+    return ChainReport(
+        rows=rows,
+        head_hash=expected_prev,
+        problems=problems,
+        missing_hash=None if noted_found else noted_hash,
+    )
 
 
-def verify_audit(*, engine: Engine, actor: Actor) -> ChainReport:
+def is_audit_hash(text: str) -> bool:
+    """Whether ``text`` has the form of a hash that verify-audit prints (64 hex digits)."""
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def verify_audit(*, engine: Engine, actor: Actor, noted_hash: str | None = None) -> ChainReport:
     """Walk the whole trail in order and report every break (manage.py verify-audit).
+
+    A hash chain cannot show that rows were cut from its end: the shorter chain is
+    intact. ``noted_hash``, a newest hash printed by an earlier run and kept outside
+    the database, must still be in the chain; if it is not, the report says so.
 
     Needs VIEW_AUDIT. Reads in batches, so a trail of millions of rows fits in memory.
     """
     require(actor, Permission.VIEW_AUDIT)
+    if noted_hash is not None and not is_audit_hash(noted_hash):
+        raise ValueError("a noted audit hash is 64 hexadecimal digits (0-9, a-f)")
     with read_session(engine) as session:
-        return _walk_chain(audit_queries.iter_audit_events(session))
+        return _walk_chain(audit_queries.iter_audit_events(session), noted_hash)
 
 
 # ---------------------------------------------------------------- the rules file

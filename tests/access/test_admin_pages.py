@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from redflags.codes import Role
-from services import auth
-from services.access import Actor
+from services import audit, auth
+from services.access import Actor, command_line_actor
 from tests.access.conftest import PASSWORD, audit_rows
 from ui import state
 
@@ -41,6 +41,25 @@ def test_the_audit_log_page_lists_rows_filters_and_verifies_the_chain(
     at.button(key="audit_log.verify").click().run()
     assert not at.exception
     assert "The audit trail is intact" in at.success[0].value
+    head = at.success[0].value.split("Newest hash: `")[1].rstrip("`")
+    assert len(head) == 64
+
+
+def test_the_audit_log_page_checks_a_noted_hash(app_database: tuple[str, Engine]) -> None:
+    _, engine = app_database
+    at = _as_admin("audit_log.py")
+    at.text_input(key="audit_log.noted_hash").input("not a hash")
+    at.button(key="audit_log.verify").click().run()
+    assert not at.exception
+    assert "not an audit hash" in at.error[0].value
+    at.text_input(key="audit_log.noted_hash").input("f" * 64)
+    at.button(key="audit_log.verify").click().run()
+    assert not at.exception and not at.success
+    assert "noted hash is not in the trail" in " ".join(m.value for m in at.markdown)
+    noted = audit.verify_audit(engine=engine, actor=command_line_actor()).head_hash
+    at.text_input(key="audit_log.noted_hash").input(noted.upper()).run()
+    at.button(key="audit_log.verify").click().run()
+    assert "the noted hash is in it" in at.success[0].value
 
 
 def test_the_users_page_adds_a_user_and_the_change_is_audited(
