@@ -293,10 +293,18 @@ def _ragged(row: int, count: int, header: Sequence[str], names: Sequence[str | N
     return Problem(reason, row, column)
 
 
-def parse_sessions_csv(data: bytes, *, today: date, tz: ZoneInfo, fast: bool = True) -> ParsedFile:
+def parse_sessions_csv(
+    data: bytes,
+    *,
+    today: date,
+    tz: ZoneInfo,
+    fast: bool = True,
+    now: datetime | None = None,
+) -> ParsedFile:
     """Validate a sessions CSV file whole (records.md); records in SESSION_RECORD_KEYS order.
 
-    ``today`` is the clinic's date; later sessions are refused. ``fast`` checks
+    ``today`` is the clinic's date; later sessions are refused, and with ``now``
+    (aware, or naive UTC) session times later than now too. ``fast`` checks
     plain cells column by column and sends every other row through
     :func:`redflags.validation.check_session` (the same results, several times
     faster); ``fast=False`` checks every row with it.
@@ -304,11 +312,11 @@ def parse_sessions_csv(data: bytes, *, today: date, tz: ZoneInfo, fast: bool = T
 
     def make_checker(names: list[str | None]) -> ChunkCheck:
         if fast:
-            return FastSessionCheck(names, today=today, tz=tz)
+            return FastSessionCheck(names, today=today, tz=tz, now=now)
         return _row_by_row(
             names,
             SESSION_TEXT_COLUMNS,
-            lambda raw, row: check_session(raw, today=today, tz=tz, row=row),
+            lambda raw, row: check_session(raw, today=today, tz=tz, row=row, now=now),
         )
 
     with paused_gc():
@@ -425,8 +433,18 @@ class FastSessionCheck:
     always those of check_session.
     """
 
-    def __init__(self, names: list[str | None], *, today: date, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        names: list[str | None],
+        *,
+        today: date,
+        tz: ZoneInfo,
+        now: datetime | None = None,
+    ) -> None:
         self.today = today
+        self.now = now
+        # With ``now``, today's sessions go through check_session, which compares their times.
+        self.last_fast_day = today if now is None else today - timedelta(days=1)
         self.tz = tz
         self.utc_clinic = is_utc_zone(tz)
         self.position = {name: i for i, name in enumerate(names) if name is not None}
@@ -467,7 +485,7 @@ class FastSessionCheck:
     def _times(self, column: Sequence[str]) -> tuple[list[Any], list[Any]]:
         utcs: list[Any] = []
         given: list[Any] = []
-        today = self.today
+        last_day = self.last_fast_day
         for c in column:
             if not _FAST_TIME.fullmatch(c):
                 utcs.append(_SLOW)
@@ -479,7 +497,7 @@ class FastSessionCheck:
                 utcs.append(_SLOW)
                 given.append(_SLOW)
                 continue
-            if moment.date() > today or moment.year < EARLIEST_YEAR:
+            if moment.date() > last_day or moment.year < EARLIEST_YEAR:
                 utcs.append(_SLOW)
             elif self.utc_clinic:
                 utcs.append(moment)
@@ -513,7 +531,7 @@ class FastSessionCheck:
         for index in sorted(unsettled):
             row = rows[index]
             checked, problems = check_session(
-                self.raw(cells[index]), today=self.today, tz=self.tz, row=row
+                self.raw(cells[index]), today=self.today, tz=self.tz, row=row, now=self.now
             )
             results[index] = (row, checked, problems)
         return results

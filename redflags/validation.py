@@ -20,8 +20,10 @@ Accepted text, precisely:
   ``+01:00``) may follow a time; without one the time is the clinic's local
   time (``CLINIC_TIMEZONE``). A local time that the clocks skip is refused; one
   that happens twice (clocks going back) needs the offset.
-- A session dated after today (the clinic's date) is refused; a session dated
-  today is accepted whatever its time, as clocks of different machines differ.
+- A session dated after today (the clinic's date) is refused. Given the
+  current instant (``now``), a session whose time is later than now is refused
+  too: a decision recorded now would otherwise leave its flags open (rules.md
+  §8). A session dated today without a time is accepted.
   A decision needs a time (so it can be ordered against that day's sessions)
   and is refused if it is later than now.
 - Numbers are plain decimals with a point: no units, no ``%``, no thousands
@@ -385,11 +387,17 @@ def _required(column: str, row: int | None) -> Problem:
 
 
 def check_session(
-    raw: Mapping[str, str], *, today: date, tz: ZoneInfo, row: int | None = None
+    raw: Mapping[str, str],
+    *,
+    today: date,
+    tz: ZoneInfo,
+    row: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[SessionRecord | None, list[Problem]]:
     """The validated session as a tuple in :data:`SESSION_RECORD_KEYS` order, or its problems.
 
     Keys missing from ``raw`` count as blank; the caller reports unknown keys.
+    ``now`` (aware, or naive UTC), when given, refuses a session time later than it.
     """
     problems: list[Problem] = []
     values: list[object] = [None] * len(SESSION_RECORD_KEYS)
@@ -415,6 +423,17 @@ def check_session(
                     Problem(
                         f"{when.local_date.isoformat()} is in the future (today is "
                         f"{today.isoformat()} at the clinic): record sessions that took place",
+                        row,
+                        "session_date",
+                    )
+                )
+            elif now is not None and when.time_given and when.utc > _naive_utc(now):
+                local_now = utc_to_local(_naive_utc(now), tz)
+                problems.append(
+                    Problem(
+                        f"{str(text).strip()} is later than now ({local_now:%H:%M} on "
+                        f"{local_now.date().isoformat()} at the clinic): record sessions that "
+                        "took place",
                         row,
                         "session_date",
                     )
@@ -486,7 +505,12 @@ def _check_session_together(values: list[object], problems: list[Problem], row: 
 
 
 def validate_session_row(
-    raw: Mapping[str, str], *, today: date, tz: ZoneInfo, row: int | None = None
+    raw: Mapping[str, str],
+    *,
+    today: date,
+    tz: ZoneInfo,
+    row: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[dict[str, object] | None, list[Problem]]:
     """Validate one session given as text (a CSV row or the session form).
 
@@ -495,7 +519,7 @@ def validate_session_row(
     every column of :data:`redflags.fields.VALUE_COLUMNS` — or ``None`` and every
     problem found. An unknown key is a problem.
     """
-    record, problems = check_session(raw, today=today, tz=tz, row=row)
+    record, problems = check_session(raw, today=today, tz=tz, row=row, now=now)
     unknown = sorted(key for key in raw if key not in _KNOWN_SESSION_KEYS)
     problems.extend(Problem("unknown field", row, key) for key in unknown)
     if record is None or problems:

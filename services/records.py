@@ -481,26 +481,33 @@ def import_sessions(
     filename: str | None = None,
     dry_run: bool = False,
     today: date | None = None,
+    now: datetime | None = None,
     tz: ZoneInfo | None = None,
     max_bytes: int | None = None,
 ) -> ImportResult:
     """Import a sessions CSV (records.md): all rows in one transaction, or none.
 
-    ``data`` is the file's bytes (an upload) or a path. ``today`` is the clinic's
-    date (default: today in ``CLINIC_TIMEZONE``); sessions after it are refused.
+    ``data`` is the file's bytes (an upload) or a path. A session later than
+    ``now`` (default: the current time) is refused; given only ``today`` (the
+    clinic's date), any time on or before that day is accepted.
     A file over ``max_bytes`` (default :func:`max_import_bytes`) is refused before
     it is read. Unknown patient codes create patients. Needs IMPORT_RECORDS.
     """
     require(actor, Permission.IMPORT_RECORDS)
     tz = tz or clinic_timezone()
-    day = today or local_today(tz)
+    if now is None and today is None:
+        now = datetime.now(UTC)
+    day = today or local_today(tz, now)
+    moment = now
     source = _read_input(data, filename, max_bytes or max_import_bytes())
     return _import(
         engine=engine,
         actor=actor,
         kind=_SESSIONS,
         source=source,
-        parse=lambda content: csv_records.parse_sessions_csv(content, today=day, tz=tz),
+        parse=lambda content: csv_records.parse_sessions_csv(
+            content, today=day, tz=tz, now=moment
+        ),
         extra_columns=lambda who, now: {
             "recorded_by": who.username[:150],
             "created_at": now,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -80,8 +80,14 @@ def stored_sessions(engine: Engine, patient: str = PATIENT) -> list[dict[str, ob
         return [dict(row._mapping) for row in connection.execute(statement)]
 
 
+def earlier_today() -> time:
+    """09:15, or the current minute when the test runs before then: never later than now."""
+    local_now = utc_to_local(datetime.now(UTC).replace(tzinfo=None), clinic_timezone())
+    return min(time(9, 15), local_now.time().replace(second=0, microsecond=0))
+
+
 GOOD = {
-    "session_time": time(9, 15),
+    "session_time": earlier_today(),
     "route": "ketamine_iv",
     "dose_mg": 40.0,
     "phq9": 8,
@@ -129,7 +135,7 @@ def test_the_latest_route_and_dose_are_shown_and_carried_over_only_when_asked(
     no_exception(at)
     assert at.selectbox(key="log.route").value == newest["route"] == "ketamine_oral"
     assert at.number_input(key="log.dose_mg").value == newest["dose_mg"]
-    save(fill(at, session_time=time(9, 15), phq9=8))
+    save(fill(at, session_time=GOOD["session_time"], phq9=8))
     assert not errors(at)
     assert stored_sessions(demo_engine)[-1]["dose_mg"] == newest["dose_mg"]
 
@@ -244,6 +250,18 @@ def test_the_form_rejects_a_bad_value_with_the_validators_message(
     assert message in errors(at)
     assert "Not saved" in errors(at)
     assert not re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b", errors(at)), "a CSV column name on the form"
+    assert len(stored_sessions(demo_engine)) == before
+
+
+def test_the_form_refuses_a_session_time_later_than_now(demo_engine: Engine) -> None:
+    """A decision recorded now must be able to address the flags of every saved session."""
+    tz = clinic_timezone()
+    before = len(stored_sessions(demo_engine))
+    later = utc_to_local(datetime.now(UTC).replace(tzinfo=None), tz) + timedelta(hours=1)
+    at = fill(form(), **{**GOOD, "session_day": later.date(), "session_time": later.time()})
+    save(at)
+    expected = "is later than now" if later.date() == today() else "is in the future"
+    assert expected in errors(at) and "Not saved" in errors(at)
     assert len(stored_sessions(demo_engine)) == before
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,11 +18,13 @@ from sqlalchemy import Engine, select
 from models.tables import patient_table, session_table
 from redflags.codes import Role
 from redflags.fields import SESSION_COLUMNS
+from redflags.records import parse_sessions_csv
 from services import records
 from services.access import Actor, PermissionDenied
 from tests.records.conftest import (
     CLINICIAN,
     GOOD_SESSION,
+    UTC_ZONE,
     audit_details,
     clinical_counts,
     counts,
@@ -384,6 +386,36 @@ def test_an_import_refuses_a_session_dated_tomorrow_and_takes_one_late_today(
         )
     result = import_sessions(engine, sessions_file(session(session_date="2026-11-20T23:59")))
     assert result.ok and result.imported == 1
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_given_now_an_import_refuses_a_session_later_today(engine: Engine, fast: bool) -> None:
+    """At 14:00 a session at 14:01 has not taken place; a decision now would not address it."""
+    now = datetime(2026, 11, 20, 14, 0)
+    later = sessions_file(session(session_date="2026-11-20T14:01"))
+    before = clinical_counts(engine)
+    parsed = parse_sessions_csv(later, today=now.date(), tz=UTC_ZONE, fast=fast, now=now)
+    assert parsed.problems.lines() == [
+        "row 1, column session_date: 2026-11-20T14:01 is later than now (14:00 on 2026-11-20 "
+        "at the clinic): record sessions that took place"
+    ]
+    refused_with(engine, later, "row 1, column session_date: 2026-11-20T14:01 is later", now=now)
+    assert clinical_counts(engine) == before
+    for taken_place in ("2026-11-20T14:00", "2026-11-20", "2026-11-19T23:59"):
+        data = sessions_file(session(session_date=taken_place))
+        assert not parse_sessions_csv(
+            data, today=now.date(), tz=UTC_ZONE, fast=fast, now=now
+        ).problems
+
+
+def test_an_import_without_a_date_or_instant_judges_by_the_current_time(engine: Engine) -> None:
+    in_an_hour = datetime.now(ZoneInfo("UTC")) + timedelta(hours=1)
+    data = sessions_file(session(session_date=in_an_hour.strftime("%Y-%m-%dT%H:%M")))
+    result = records.import_sessions(
+        engine=engine, actor=CLINICIAN, data=data, filename="s.csv", tz=UTC_ZONE
+    )
+    expected = "in the future" if in_an_hour.date() > datetime.now(UTC).date() else "later than now"
+    assert not result.ok and expected in result.messages()[0]
 
 
 def test_an_import_judges_the_future_by_the_clinic_date(engine: Engine) -> None:
