@@ -505,9 +505,7 @@ def import_sessions(
         actor=actor,
         kind=_SESSIONS,
         source=source,
-        parse=lambda content: csv_records.parse_sessions_csv(
-            content, today=day, tz=tz, now=moment
-        ),
+        parse=lambda content: csv_records.parse_sessions_csv(content, today=day, tz=tz, now=moment),
         extra_columns=lambda who, now: {
             "recorded_by": who.username[:150],
             "created_at": now,
