@@ -194,14 +194,28 @@ def _as_of(text: str | None) -> date | None:
 
 
 def _check_out_path(out: str) -> Path:
-    path = Path(out)
-    folder = path.parent
-    if path.is_dir():
-        raise CommandError(f"--out {out}: that is a folder; give a file name.")
-    if not folder.is_dir():
-        raise CommandError(f"--out {out}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise CommandError(f"--out {out}: the folder {folder} is not writable.")
+    """The file --out names, checked before the export runs; a link is followed to its file."""
+    try:
+        # The file is written beside its target and moved over it: follow a link, so
+        # that the file it points at gets the export, not the link replaced.
+        path = Path(os.path.realpath(out))
+        folder = path.parent
+        if path.is_dir():
+            raise CommandError(f"--out {out}: that is a folder; give a file name.")
+        if path.exists() and not path.is_file():
+            raise CommandError(
+                f"--out {out}: that is not a plain file (a device, pipe or socket); give a "
+                "file name, or leave out --out to write to standard output."
+            )
+        if not folder.is_dir():
+            raise CommandError(f"--out {out}: the folder {folder} does not exist.")
+        if not os.access(folder, os.W_OK):
+            raise CommandError(f"--out {out}: the folder {folder} is not writable.")
+    except OSError as error:
+        raise CommandError(
+            f"--out {out}: this path cannot be used ({error.strerror or error}); "
+            "give a shorter or another file name."
+        ) from None
     return path
 
 

@@ -140,6 +140,12 @@ ChunkCheck = Callable[[list[int], list[list[str]]], Iterable[RowResult]]
 #: How many rows are validated together (bounds the memory held as raw text).
 CHUNK_ROWS = 50_000
 
+# The csv module refuses a cell over 131,072 characters as malformed and stops
+# reading there. The file's size is limited before it is read, and a text cell
+# over MAX_TEXT_CHARS gets its own message (row, column, length), so no cell is
+# too long to read: every row after a long note is checked too.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
 
 @contextmanager
 def paused_gc() -> Iterator[None]:

@@ -126,6 +126,15 @@ _FRACTION = re.compile(r"[+-]?\d{1,12}\.\d+", re.ASCII)
 
 def _number_hint(text: str) -> str:
     stripped = text.strip()
+    if re.fullmatch(r"[+-]?\d{1,3}(?:,\d{3}){2,}", stripped):
+        return f"{_shown(text)} has thousands separators: write {stripped.replace(',', '')}"
+    if re.fullmatch(r"[+-]?\d{1,3},\d{3}", stripped):
+        # 1,000 is a thousand in one country and one in another: give both, guess neither.
+        return (
+            f"{_shown(text)} has a comma, which separates thousands in some countries and "
+            f"decimals in others: write {stripped.replace(',', '')} or "
+            f"{stripped.replace(',', '.', 1)}, whichever it means"
+        )
     if re.fullmatch(r"[+-]?\d+,\d+", stripped):
         return f"{_shown(text)} has a decimal comma: write a point, e.g. 37.5"
     if re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+", stripped):

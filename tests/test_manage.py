@@ -447,6 +447,36 @@ def test_an_export_that_cannot_be_written_leaves_no_audit_row_and_no_file(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")] == []
 
 
+def test_export_out_paths_that_cannot_be_used_say_why(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    manage("import-sessions", str(write(tmp_path, "s.csv", GOOD)), url=db_url)
+    too_long = manage("export", "review", "--out", str(tmp_path / ("a" * 300 + ".csv")), url=db_url)
+    assert too_long.returncode == 1, too_long.stderr
+    assert "this path cannot be used (File name too long)" in too_long.stderr
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    piped = manage("export", "review", "--out", str(fifo), url=db_url)
+    assert piped.returncode == 1 and "not a plain file" in piped.stderr
+    assert fifo.is_fifo(), "the pipe was replaced by a file"
+    for done in (too_long, piped):
+        assert "Traceback" not in done.stderr and "Unexpected error" not in done.stderr
+
+
+def test_export_out_through_a_link_writes_the_file_it_points_at(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    manage("import-sessions", str(write(tmp_path, "s.csv", GOOD)), url=db_url)
+    target = tmp_path / "records" / "sessions.csv"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    done = manage("export", "sessions", "--out", str(link), url=db_url)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and target.read_text().startswith("patient_id,session_date")
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -697,3 +697,22 @@ def test_a_viewer_may_not_import(engine: Engine) -> None:
             engine=engine, actor=Actor("v", Role.VIEWER), data=sessions_file(session())
         )
     assert counts(engine) == before
+
+
+def test_a_note_longer_than_the_csv_modules_cell_limit_is_one_problem_among_all(
+    engine: Engine,
+) -> None:
+    """A 200,000-character note is a too-long note, not a malformed file; rows after it count."""
+    data = sessions_file(
+        session(dose_mg="bad"),
+        session(patient_id="P-2", note="x" * 200_000),
+        session(patient_id="P-3", dose_mg="bad"),
+    )
+    lines = refused_with(
+        engine,
+        data,
+        "row 1, column dose_mg:",
+        "row 2, column note: the text is 200,000 characters long; at most 100,000 fit",
+        "row 3, column dose_mg:",
+    )
+    assert not any("malformed" in line for line in lines), lines

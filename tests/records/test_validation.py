@@ -85,6 +85,13 @@ def test_integer_spellings_that_are_whole_numbers_are_accepted(text: str, value:
     [
         ("5.5", "must be a whole number"),
         ("5,5", "decimal comma"),
+        # Never a hint that turns a thousand into one (or one into a thousand).
+        (
+            "1,000",
+            "'1,000' has a comma, which separates thousands in some countries and "
+            "decimals in others: write 1000 or 1.000, whichever it means",
+        ),
+        ("1,000,000", "'1,000,000' has thousands separators: write 1000000"),
         ("٥", "is not a number"),
         ("1e1", "has an exponent"),
         ("five", "is not a number"),
