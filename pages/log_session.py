@@ -7,6 +7,8 @@ its own field. Callbacks run before the entry script's login check, so each
 one checks the login itself (``state.callback_actor``).
 """
 
+from time import monotonic
+
 import streamlit as st
 
 from redflags.fields import COURSES, FIELDS_BY_NAME, ROUTES, THEMES, Field, Kind
@@ -53,6 +55,7 @@ def key(name: str) -> str:
 
 
 DAY, TIME = key("session_day"), key("session_time")
+LAST = key("last_saved")
 st.session_state.setdefault(DAY, state.local_today_date())
 
 
@@ -146,6 +149,8 @@ def save() -> None:
     )
     editing = st.session_state.get(key("mode")) == EDIT
     session_id = st.session_state.get(key("edit_id"))
+    if not editing and forms.is_repeat_click(values, st.session_state.get(LAST), monotonic()):
+        return  # a second click on Save: the first one's result stays on the page
     result: SaveResult
     if editing and session_id is not None:
         result = edit_session(
@@ -162,6 +167,7 @@ def save() -> None:
     st.session_state[SAVED] = (code, editing) if result.ok else None
     st.session_state[REMOVED] = None
     if result.ok and not editing:
+        st.session_state[LAST] = forms.SavedForm(values, monotonic())
         clear_form()
     if result.ok and editing:
         st.session_state[key("edit_reason")] = ""

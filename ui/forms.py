@@ -254,3 +254,36 @@ def next_treatment_words(planned: NextTreatment) -> str:
         f"{said} Decided since ({format_moment(planned.decided_at)}, "
         f"{decision_words(planned.decision).lower()}): {route_words(planned.route)}{dose}."
     )
+
+
+#: How long after a save a second click on Save counts as the same click.
+REPEAT_CLICK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SavedForm:
+    """The values of the last session saved from the form, and when (a monotonic clock)."""
+
+    values: Mapping[str, str]
+    at: float
+
+
+def is_repeat_click(values: Mapping[str, str], last: SavedForm | None, now: float) -> bool:
+    """Whether a save is a second click on Save that the first one already handled.
+
+    A quick second click arrives after the first has saved and cleared the form:
+    it would be refused as blank (or as the same session again) and its "Not
+    saved" would hide the first click's success. Within :data:`REPEAT_CLICK_SECONDS`
+    of a save, the same values again, or a form left with nothing but the
+    patient and the date, is that second click.
+    """
+    if last is None or not 0 <= now - last.at <= REPEAT_CLICK_SECONDS:
+        return False
+    if dict(values) == dict(last.values):
+        return True
+    filled = {
+        name: value
+        for name, value in values.items()
+        if name not in ("patient_id", "session_date") and value
+    }
+    return not filled and values.get("patient_id") == last.values.get("patient_id")

@@ -253,6 +253,20 @@ def test_the_form_rejects_a_bad_value_with_the_validators_message(
     assert len(stored_sessions(demo_engine)) == before
 
 
+def test_a_quick_second_click_on_save_keeps_the_first_clicks_success(
+    demo_engine: Engine,
+) -> None:
+    before = len(stored_sessions(demo_engine))
+    at = save(fill(form(), **GOOD))
+    assert f"Session saved for {PATIENT}" in all_text(at)
+    save(at)  # the form was cleared by the first save: this click carries nothing
+    assert not errors(at), errors(at)
+    assert f"Session saved for {PATIENT}" in all_text(at)
+    save(fill(at, **GOOD))  # or it still carried the values the first click saved
+    assert not errors(at), errors(at)
+    assert len(stored_sessions(demo_engine)) == before + 1
+
+
 def test_the_form_refuses_a_session_time_later_than_now(demo_engine: Engine) -> None:
     """A decision recorded now must be able to address the flags of every saved session."""
     tz = clinic_timezone()

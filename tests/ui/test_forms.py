@@ -231,3 +231,18 @@ def test_the_line_above_a_new_session_names_the_latest_and_any_change_decided_si
     assert forms.next_treatment_words(switched).endswith(
         "(24 Nov 2026, 16:00, switch route): Esketamine nasal (Spravato)."
     ), "no dose decided: none named"
+
+
+def test_a_second_click_on_save_is_recognised_only_soon_after_a_save() -> None:
+    from ui.forms import REPEAT_CLICK_SECONDS, SavedForm, is_repeat_click
+
+    saved = {"patient_id": "P-1", "session_date": "2026-11-20T09:30", "route": "ketamine_iv"}
+    blank = {"patient_id": "P-1", "session_date": "2026-11-20", "route": "", "dose_mg": ""}
+    last = SavedForm(saved, at=100.0)
+    assert is_repeat_click(saved, last, 101.0)
+    assert is_repeat_click(blank, last, 101.0)
+    assert not is_repeat_click(saved, last, 100.0 + REPEAT_CLICK_SECONDS + 0.1)
+    assert not is_repeat_click(saved, None, 101.0)
+    assert not is_repeat_click({**saved, "session_date": "2026-11-20T10:30"}, last, 101.0)
+    assert not is_repeat_click({**blank, "patient_id": "P-2"}, last, 101.0)
+    assert not is_repeat_click({**blank, "phq9": "8"}, last, 101.0)
