@@ -6,6 +6,7 @@ pages a role may not use are left out of the navigation (ui/navigation.py).
 """
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -65,7 +66,17 @@ else:
         ]
         for section, specs in navigation.visible_pages(actor).items()
     }
-    page = st.navigation(sections)
+    # The pages this role may not open keep their URLs, to say so: never in the menu,
+    # and their scripts never run (each also checks the permission itself).
+    refused = [
+        st.Page(
+            partial(state.refuse_page, actor, spec.permission, spec.title, Path(spec.path).stem),
+            title=spec.title,
+            url_path=Path(spec.path).stem,
+        )
+        for spec in navigation.refused_pages(actor)
+    ]
+    page = st.navigation({**sections, "Not for this role": refused} if refused else sections)
     with st.sidebar:
         # .streamlit/config.toml hides Streamlit's own menu (showSidebarNavigation =
         # false, so that pages/ is never auto-listed); the menu is drawn here instead.

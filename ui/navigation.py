@@ -121,3 +121,12 @@ def visible_pages(actor: Actor) -> dict[str, list[PageSpec]]:
         if actor.can(page.permission):
             sections.setdefault(page.section, []).append(page)
     return sections
+
+
+def refused_pages(actor: Actor) -> list[PageSpec]:
+    """The pages ``actor`` may not open: their URLs say so instead of "page not found".
+
+    A link to such a page (a viewer sent a Log a session link, or a role changed
+    while the page was open) would otherwise land silently on the home page.
+    """
+    return [page for page in (*PAGES, *ADMIN_PAGES) if not actor.can(page.permission)]

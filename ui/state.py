@@ -238,6 +238,17 @@ def require_login(permission: Permission = Permission.VIEW_PATIENTS) -> Actor:
     return actor
 
 
+def refuse_page(actor: Actor, permission: Permission, title: str, url_path: str) -> None:
+    """Shown under the URL of a page the role may not open: audited, and said plainly."""
+    _denied(actor, permission, f"page {url_path}")
+    st.title(title, anchor=False)
+    st.error(
+        f"Your role ({actor.role.value}) does not give access to {title}. "
+        "If you need it, ask an administrator to change your role.",
+        icon=":material/block:",
+    )
+
+
 def _denied(actor: Actor, permission: Permission, where: str) -> None:
     auth.record_access_denied(engine=engine(), actor=actor, permission=permission, where=where)
 

@@ -17,6 +17,7 @@ from tests.pages.helpers import (
     TIMEOUT,
     VIEWER,
     all_text,
+    audit_rows,
     logged_in,
     no_exception,
     open_page,
@@ -28,6 +29,10 @@ PAGES = [spec.path for spec in navigation.PAGES]
 
 def menu(at: AppTest) -> list[str]:
     return [link.proto.label for link in at.sidebar.get("page_link")]
+
+
+def menu_urls(at: AppTest) -> list[str]:
+    return [link.proto.page for link in at.sidebar.get("page_link")]
 
 
 def test_a_visitor_who_is_not_logged_in_sees_only_the_login_page(demo_engine: Engine) -> None:
@@ -132,6 +137,48 @@ def test_a_viewer_who_reaches_a_clinical_page_is_stopped_by_the_page_itself(
     no_exception(at)
     assert any("does not give access" in e.value for e in at.error)
     assert not at.button and not at.number_input
+
+
+@pytest.mark.parametrize(
+    ("actor", "refused"),
+    [
+        (VIEWER, {"log_session", "decision", "records", "audit_log", "users"}),
+        (CLINICIAN, {"audit_log", "users"}),
+        (ADMIN, set()),
+    ],
+    ids=["viewer", "clinician", "admin"],
+)
+def test_the_pages_a_role_may_not_open_keep_their_urls_but_not_their_scripts(
+    demo_engine: Engine, actor: Actor, refused: set[str]
+) -> None:
+    """A viewer sent a /log_session link gets a refusal there, not the home page in silence."""
+    at = logged_in(actor).run()
+    registered = {info.get("url_pathname"): info for info in at._registered_pages.values()}
+    assert set(registered) == {"", *(spec.path[6:-3] for spec in navigation.PAGES[1:])} | {
+        "audit_log",
+        "users",
+    }
+    runs_a_script = {url for url, info in registered.items() if info.get("script_path")}
+    assert runs_a_script == set(registered) - refused
+    assert not refused & {link.removeprefix("/") for link in menu_urls(at)}
+
+
+def _refuse(url_path: str, title: str) -> None:
+    from services.access import Permission
+    from tests.pages.helpers import VIEWER as viewer
+    from ui import state as ui_state
+
+    ui_state.refuse_page(viewer, Permission.WRITE_CLINICAL, title, url_path)
+
+
+def test_the_refusal_under_a_page_url_names_the_page_and_is_audited(demo_engine: Engine) -> None:
+    at = AppTest.from_function(_refuse, args=("log_session", "Log a session")).run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Log a session"]
+    assert "Your role (viewer) does not give access to Log a session" in at.error[0].value
+    denied = audit_rows(demo_engine, "access_denied")
+    assert denied and denied[-1].username == VIEWER.username
+    assert "page log_session" in str(denied[-1].details)
 
 
 def test_a_page_run_without_a_login_asks_to_log_in(demo_engine: Engine) -> None:
