@@ -30,6 +30,7 @@ from ui import forms, navigation, state, widgets
 actor = state.require_login(Permission.WRITE_CLINICAL)
 engine, config = state.engine(), state.rules()
 RESULT, SAVED = "decision.result", "decision.saved"
+CONSIDERED = "decision.considered"
 
 
 def key(name: str) -> str:
@@ -138,6 +139,7 @@ def save() -> None:
     )
     state_[RESULT] = result
     state_[SAVED] = state_.get(widgets.PATIENT_PARAM) if result.ok else None
+    state_[CONSIDERED] = list(state_.get(key("flags"), [])) if result.ok else []
     if result.ok:
         for name in ("participants", "patient_view", "rationale"):
             state_[key(name)] = ""
@@ -259,10 +261,13 @@ if result is not None and not result.ok:
 saved = st.session_state.get(SAVED)
 if saved:
     st.success(f"Decision recorded for {plain(saved)}.", icon=":material/check:")
-    widgets.status_summary(
-        patient_status(engine=engine, actor=actor, patient_code=saved, as_of=today, config=config),
-        title=f"{saved}: status now",
+    now_status = patient_status(
+        engine=engine, actor=actor, patient_code=saved, as_of=today, config=config
     )
+    left_open = forms.flags_left_open(st.session_state.get(CONSIDERED, []), now_status)
+    if left_open:
+        st.warning(left_open, icon=":material/schedule:")
+    widgets.status_summary(now_status, title=f"{saved}: status now")
     st.page_link(
         navigation.PATIENT_REPORT.path,
         label="Open the patient's report",

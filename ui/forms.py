@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from redflags.codes import DecisionKind
 from redflags.csv_format import format_number
 from redflags.fields import SESSION_FIELDS, THEMES, Field, Kind
-from redflags.labels import decision_words, format_dose, format_moment, route_words
+from redflags.labels import decision_words, flag_words, format_dose, format_moment, route_words
 from redflags.validation import Problem
 
 if TYPE_CHECKING:
+    from redflags.engine import PatientReview
     from services.patients import NextTreatment
 
 #: The session fields the form lays out as value widgets (patient and date have their own).
@@ -287,3 +288,28 @@ def is_repeat_click(values: Mapping[str, str], last: SavedForm | None, now: floa
         if name not in ("patient_id", "session_date") and value
     }
     return not filled and values.get("patient_id") == last.values.get("patient_id")
+
+
+def flags_left_open(considered: Sequence[str], review: PatientReview) -> str | None:
+    """Why flags a decision just considered are still open, or None when it addressed them.
+
+    A decision addresses a flag only when it was taken after the latest session
+    that is evidence for it (rules.md §8): one timed before that session (a
+    meeting entered later with its real time, a mistyped time) leaves it open,
+    and the care team should know rather than read "recorded" as "addressed".
+    """
+    still_open = [
+        finding.code
+        for finding in (*review.safety_flags, *review.red_flags, *review.watch)
+        if finding.code in considered and not finding.addressed
+    ]
+    if not still_open:
+        return None
+    names = "; ".join(flag_words(code) for code in still_open)
+    return (
+        f"Still open: {names}. The decision is timed before the latest session that is "
+        f"evidence for {'it' if len(still_open) == 1 else 'them'} (the patient report lists "
+        "those sessions), and a decision addresses a flag only when taken after its "
+        "evidence. If the team decided after that session, record the decision with the "
+        "time it was taken."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
@@ -106,6 +106,7 @@ def test_a_recorded_pause_marks_its_flags_addressed_and_the_status_changes(
     assert audit_rows(demo_engine, "decision_recorded")[-1].patient_code == PATIENT
     assert at.multiselect(key="decision.flags").value == [], "no flag is open any more"
     assert at.button_group(key="decision.kind").value is None, "the next decision starts blank"
+    assert not at.warning, "nothing left open to warn about"
 
 
 def test_a_decision_without_who_the_patients_view_and_why_is_not_recorded(
@@ -185,6 +186,30 @@ def test_a_switch_records_a_starting_dose_valid_for_the_new_route(demo_engine: E
     assert not errors(at)
     (saved,) = stored(demo_engine)
     assert (saved["route_to"], saved["dose_to_mg"]) == ("esketamine_nasal", 56.0)
+
+
+def test_a_decision_timed_before_the_flags_evidence_says_they_stay_open(
+    demo_engine: Engine,
+) -> None:
+    """Recorded is not addressed: a decision before the latest hard session leaves it open."""
+    config = load_rules()
+    before = patient_status(
+        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
+    )
+    (panic,) = before.red_flags
+    times = [item["session_at"] for item in panic.evidence]
+    latest_evidence = max(t for t in times if isinstance(t, datetime))
+    at = page()
+    at.button_group(key="decision.kind").set_value("pause").run()
+    at.date_input(key="decision.day").set_value(latest_evidence.date() - timedelta(days=1))
+    at.time_input(key="decision.time").set_value(time(9, 0)).run()
+    assert at.multiselect(key="decision.flags").value == ["repeated_panic"]
+    record(explain(at))
+    assert not errors(at)
+    assert f"Decision recorded for {PATIENT}" in all_text(at)
+    (warning,) = [w.value for w in at.warning if str(w.value).startswith("Still open")]
+    assert "Still open: Repeated overwhelming panic." in warning
+    assert "timed before the latest session that is evidence for it" in warning
 
 
 def test_a_decision_dated_in_the_future_is_refused(demo_engine: Engine) -> None:
