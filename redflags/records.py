@@ -57,10 +57,12 @@ from redflags.validation import (
     EARLIEST_YEAR,
     MAX_TEXT_CHARS,
     SESSION_RECORD_KEYS,
+    Invalid,
     Problem,
     check_decision,
     check_session,
     is_utc_zone,
+    parse_patient_code,
 )
 
 #: How many problems are listed one by one; beyond that they are counted per column.
@@ -131,6 +133,9 @@ class ParsedFile:
     rows: list[int]
     rows_read: int
     problems: ProblemLog
+    #: (row, patient code) of the rows refused for other reasons whose patient_id is
+    #: well formed: an importer that needs the patient to exist checks these too.
+    invalid_row_codes: list[tuple[int, str]] = field(default_factory=list)
 
 
 #: What a file checker returns for each row: (row, record or None, problems).
@@ -187,9 +192,12 @@ def _parse(
     found: list[Problem] = []
 
     def check_chunk(checker: ChunkCheck) -> None:
-        for row, record, row_problems in checker(chunk_rows, chunk_cells):
+        for index, (row, record, row_problems) in enumerate(checker(chunk_rows, chunk_cells)):
             if record is None:
                 found.extend(row_problems)
+                code = _well_formed_code(chunk_cells[index], code_at, row_problems)
+                if code is not None:
+                    parsed.invalid_row_codes.append((row, code))
                 continue
             first = seen.setdefault((record[0], record[1]), row)
             if first != row:
@@ -207,6 +215,7 @@ def _parse(
         chunk_rows.clear()
         chunk_cells.clear()
 
+    code_at = 0  # the patient_id column, once the header is read
     row = -1  # the row being read when the csv module gives up
     checker: ChunkCheck | None = None
     try:
@@ -224,6 +233,7 @@ def _parse(
         if any(name not in names for name in required):
             return parsed  # every row would lack the column: the header problem says it all
         checker = make_checker(names)
+        code_at = names.index("patient_id")
         width = len(header)
         for row, cells in enumerate(reader, start=1):
             if not cells or (
@@ -251,6 +261,17 @@ def _parse(
     found.sort(key=lambda problem: problem.row or 0)  # stable: columns keep their order
     problems.extend(found)
     return parsed
+
+
+def _well_formed_code(cells: Sequence[str], at: int, problems: Sequence[Problem]) -> str | None:
+    """The patient code of a refused row, unless the code itself is what was wrong."""
+    if any(problem.column == "patient_id" for problem in problems):
+        return None
+    text = cells[at]
+    try:
+        return parse_patient_code(unneutralise(text) if text[:1] == "'" else text)
+    except Invalid:
+        return None
 
 
 def _raw_rows(

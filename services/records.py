@@ -218,8 +218,23 @@ _COLUMN_IN_WORDS = {
 }
 
 
+def _no_such_patient(row: int) -> Problem:
+    return Problem(
+        "no patient has this code: import the patient's sessions first (codes are case-sensitive)",
+        row,
+        "patient_id",
+    )
+
+
 def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Plan:
+    """What importing the valid records would do; with the file's other problems, the
+    unknown patients of its refused rows too (every problem of a file at once)."""
     plan = _Plan()
+    if not kind.creates_patients and parsed.invalid_row_codes:
+        known = store.patient_ids(session, {code for _, code in parsed.invalid_row_codes})
+        for row, code in parsed.invalid_row_codes:
+            if code not in known:
+                plan.conflicts.add(_no_such_patient(row))
     codes = {str(record[0]) for record in parsed.records}
     plan.ids = store.patient_ids(session, codes)
     stored = kind.stored(session, list(plan.ids.values()))
@@ -229,14 +244,7 @@ def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Pla
         patient_id = plan.ids.get(code)
         if patient_id is None:
             if not kind.creates_patients:
-                plan.conflicts.add(
-                    Problem(
-                        "no patient has this code: import the patient's sessions first "
-                        "(codes are case-sensitive)",
-                        row,
-                        "patient_id",
-                    )
-                )
+                plan.conflicts.add(_no_such_patient(row))
                 continue
             new_codes.add(code)
             plan.new.append((row, record))
@@ -307,7 +315,7 @@ def _import(
     parsed = parse(source.data)
     if parsed.problems:
         problems = parsed.problems
-        if parsed.records:  # the valid rows' conflicts are reported with the rest
+        if parsed.records or parsed.invalid_row_codes:  # reported with the rest
             with read_session(engine) as session:
                 problems = problems.merged(_plan(session, kind, parsed).conflicts)
         refused = result(

@@ -203,3 +203,27 @@ def test_decision_imports_are_audited(with_patients: Engine) -> None:
         ("d.csv", "imported", 1),
         ("bad.csv", "refused", 0),
     ]
+
+
+def test_an_unknown_patient_is_reported_on_a_row_that_has_other_problems(
+    with_patients: Engine,
+) -> None:
+    """The row's own problems do not hide that its patient does not exist either."""
+    lines = refused_with(
+        with_patients,
+        decisions_file(
+            decision(patient_id="GHOST", decision="launch"),
+            decision(patient_id="'-GHOST2", decision="launch"),  # a neutralised code
+            decision(decision="launch"),
+            decision(patient_id="bad code!", decision="launch"),
+        ),
+        "row 1, column decision:",
+        "row 1, column patient_id: no patient has this code",
+        "row 2, column patient_id: no patient has this code",
+        "row 3, column decision:",
+        "row 4, column patient_id:",
+    )
+    assert [line.split(":")[0] for line in lines if "no patient has this code" in line] == [
+        "row 1, column patient_id",
+        "row 2, column patient_id",
+    ]
