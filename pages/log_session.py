@@ -24,6 +24,7 @@ from redflags.labels import (
 from services.access import Permission
 from services.caseload import patient_status
 from services.patients import (
+    MAX_NAME_CHARS,
     TREATMENT_STATUSES,
     add_patient,
     next_treatment,
@@ -190,9 +191,9 @@ with st.expander("Add a new patient", icon=":material/person_add:", expanded=not
         help="The clinic's own code: 1–64 letters, digits, '-', '_' or '.' (case-sensitive).",
     )
     widgets.field_problems(added_problems, "patient_id")
-    st.text_input("Display name", key=key("new_name"))
+    st.text_input("Display name", key=key("new_name"), max_chars=MAX_NAME_CHARS)
     widgets.field_problems(added_problems, "display_name")
-    st.text_input("Primary clinician", key=key("new_clinician"))
+    st.text_input("Primary clinician", key=key("new_clinician"), max_chars=MAX_NAME_CHARS)
     widgets.field_problems(added_problems, "primary_clinician")
     st.selectbox(
         "Treatment status",

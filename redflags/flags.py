@@ -43,6 +43,7 @@ from redflags.signals import (
 )
 from redflags.wording import (
     NOT_COMPUTED,
+    NOT_RECORDED,
     bp_texts,
     change_texts,
     evidence_values,
@@ -189,7 +190,9 @@ def _theme(sessions: RecentSessions, theme: str) -> Describe:
         values = sessions.values[theme][rows]
         courses = sessions.course_words(theme, rows)
         fields = {theme: evidence_values(values), f"{theme}_course": courses}
-        return fields, np.asarray(label(theme) + " " + number_texts(values) + ", " + courses)
+        # "panic 8, not recorded" reads as if the 8 were not recorded: name the course.
+        said = np.where(courses == NOT_RECORDED, "course " + NOT_RECORDED, courses)
+        return fields, np.asarray(label(theme) + " " + number_texts(values) + ", " + said)
 
     return describe
 

@@ -77,7 +77,7 @@ def test_blank_course_is_shown_as_not_recorded_in_the_evidence() -> None:
     result = review(weekly("P1", hard("despair", 8, None), hard("despair", 9, "persisted")))
     evidence = finding(result, "unrelenting_despair")["evidence"]
     assert evidence[0]["despair_course"] == "not recorded"
-    assert "despair 8, not recorded" in finding(result, "unrelenting_despair")["sentence"]
+    assert "despair 8, course not recorded" in finding(result, "unrelenting_despair")["sentence"]
 
 
 def test_each_theme_is_counted_on_its_own() -> None:

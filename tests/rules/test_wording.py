@@ -30,7 +30,7 @@ CASES = [
         "unrelenting_despair",
         [{"despair": 7}, {"despair": 10, "despair_course": "persisted"}],
         None,
-        ["despair ≥ 7", "3 Nov: despair 7, not recorded", "10 Nov: despair 10, persisted"],
+        ["despair ≥ 7", "3 Nov: despair 7, course not recorded", "10 Nov: despair 10, persisted"],
     ),
     (
         "extraordinary_vulnerability",
