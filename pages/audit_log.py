@@ -15,7 +15,7 @@ from services.audit_log import (
     export_audit,
 )
 from services.settings import date_input_format
-from ui import state, widgets
+from ui import state, widgets, wording
 
 actor = state.require_login(Permission.VIEW_AUDIT)
 engine = state.engine()
@@ -72,7 +72,7 @@ if page.truncated:
         "The CSV holds them all, or narrow the filters."
     )
 else:
-    st.caption(f"{page.total:,} matching rows, newest first.")
+    st.caption(wording.matching_rows(page.total))
 st.dataframe(
     page.rows,
     hide_index=True,

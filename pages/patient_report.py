@@ -30,7 +30,7 @@ from services.report_view import (
     session_table,
 )
 from services.settings import date_input_format
-from ui import charts, navigation, state, widgets
+from ui import charts, navigation, state, widgets, wording
 
 actor = state.require_login()
 st.title("Patient report")
@@ -45,19 +45,34 @@ if not choices:
     )
     st.stop()
 
+today = state.local_today_date()
+unknown_code = widgets.unknown_patient_in_link(choices)
+date_in_link = st.query_params.get("as_of")  # read first: an unusable one leaves the address
 top = st.columns([3, 1])
 with top[0]:
     code = widgets.patient_picker(choices)
 with top[1]:
     as_of: date = st.date_input(
         "As of",
-        value=state.local_today_date(),
+        value=today,
+        max_value=today,
         format=date_input_format(),
         key="as_of",
         bind="query-params",
     )
+# Streamlit drops a date from the address that it cannot use, and shows today instead.
+dropped = date_in_link if "as_of" not in st.query_params else None
+date_note = wording.replaced_link_date(dropped, as_of, today)
+if date_note:
+    st.caption(plain(date_note))
 if code is None:
-    st.info("Choose a patient above, or open one from the weekly review.", icon=":material/search:")
+    if unknown_code is not None:
+        st.warning(plain(wording.unknown_patient_message(unknown_code)), icon=":material/search:")
+    else:
+        st.info(
+            "Choose a patient above, or open one from the weekly review.",
+            icon=":material/search:",
+        )
     st.stop()
 
 try:
@@ -264,7 +279,6 @@ def builder(request: ExportRequest) -> Callable[[Actor], bytes]:
 
 
 if actor.can(Permission.EXPORT_RECORDS):
-    today = state.local_today_date()
     with st.container(horizontal=True):
         for what, label in (
             (ExportKind.SESSIONS, "Download this patient's sessions (CSV)"),

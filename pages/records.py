@@ -8,7 +8,7 @@ from services.exports import EXPORT_WORDS, ExportKind, ExportRequest, build_expo
 from services.patients import patient_choices
 from services.records import ImportResult, import_decisions, import_sessions
 from services.settings import date_input_format
-from ui import state, widgets
+from ui import state, widgets, wording
 
 actor = state.require_login(Permission.EXPORT_RECORDS)
 engine, config = state.engine(), state.rules()
@@ -68,9 +68,9 @@ if actor.can(Permission.IMPORT_RECORDS):
                     st.error(plain(done.summary()), icon=":material/error:")
                     st.code("\n".join(done.messages()), language=None, wrap_lines=True)
             elif result.ok:
-                st.info(plain(result.summary()), icon=":material/fact_check:")
+                st.info(plain(wording.import_check_summary(result)), icon=":material/fact_check:")
                 if st.button(
-                    f"Import {result.imported} {what} now",
+                    wording.import_button_label(what, result.imported),
                     type="primary",
                     icon=":material/upload:",
                     key="records.confirm",

@@ -70,31 +70,66 @@ def _done(message: str) -> None:
 
 
 st.subheader("Add a user", anchor=False)
-with st.form("users.create", clear_on_submit=True):
-    new_name = st.text_input("Username", help="Letters, digits and _ . @ - (no spaces).")
-    new_role = st.selectbox("Role", ROLES, index=1, format_func=ROLE_WORDS.__getitem__)
-    new_password = st.text_input(
+NEW_NAME, NEW_ROLE, NEW_PASSWORD, NEW_REPEAT, NEW_ERROR = (
+    "users.new_name",
+    "users.new_role",
+    "users.new_password",
+    "users.new_repeat",
+    "users.new_error",
+)
+NEW_USER_DEFAULTS = {NEW_NAME: "", NEW_ROLE: Role.CLINICIAN.value, NEW_PASSWORD: "", NEW_REPEAT: ""}
+for field_key, default in NEW_USER_DEFAULTS.items():
+    st.session_state.setdefault(field_key, default)
+
+
+def _add_user() -> None:
+    """Submit callback: it runs before the page, so it may still set the fields.
+
+    A refused user keeps the name and role typed (only the passwords are typed
+    again); the fields are emptied once the user is added. No
+    ``clear_on_submit``: it would empty them on a refusal too.
+    """
+    who = state.callback_actor(Permission.MANAGE_USERS)
+    if who is None:  # logged off or no longer an administrator: the page says so
+        return
+    values = st.session_state
+    if values[NEW_PASSWORD] != values[NEW_REPEAT]:
+        error = "The two passwords differ."
+    else:
+        try:
+            created = create_user(
+                engine=engine,
+                actor=who,
+                username=values[NEW_NAME],
+                role=Role(values[NEW_ROLE]),
+                password=values[NEW_PASSWORD],
+            )
+        except UserError as refused:
+            error = str(refused)
+        else:
+            values.update(NEW_USER_DEFAULTS)
+            values[NOTICE] = f"User {created.username} ({created.role}) added."
+            return
+    values[NEW_ERROR] = error
+    values[NEW_PASSWORD] = values[NEW_REPEAT] = ""
+
+
+with st.form("users.create"):
+    st.text_input("Username", help="Letters, digits and _ . @ - (no spaces).", key=NEW_NAME)
+    st.selectbox("Role", ROLES, format_func=ROLE_WORDS.__getitem__, key=NEW_ROLE)
+    st.text_input(
         f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
         type="password",
         autocomplete="new-password",
+        key=NEW_PASSWORD,
     )
-    repeat = st.text_input("Repeat the password", type="password", autocomplete="new-password")
-    if st.form_submit_button("Add user", type="primary"):
-        if new_password != repeat:
-            st.error("The two passwords differ.")
-        else:
-            try:
-                created = create_user(
-                    engine=engine,
-                    actor=actor,
-                    username=new_name,
-                    role=Role(new_role),
-                    password=new_password,
-                )
-            except UserError as error:
-                st.error(plain(str(error)))
-            else:
-                _done(f"User {created.username} ({created.role}) added.")
+    st.text_input(
+        "Repeat the password", type="password", autocomplete="new-password", key=NEW_REPEAT
+    )
+    refusal = st.session_state.pop(NEW_ERROR, None)
+    if refusal:
+        st.error(plain(refusal))
+    st.form_submit_button("Add user", type="primary", on_click=_add_user)
 
 st.subheader("Change a user", anchor=False)
 chosen = st.selectbox(

@@ -15,7 +15,7 @@ from services.access import Permission
 from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters, caseload
 from services.patients import TREATMENT_STATUSES
 from services.settings import date_input_format
-from ui import navigation, state
+from ui import navigation, state, wording
 
 TABLE_ROW_HEIGHT = 35  # Streamlit's default row height, px
 
@@ -108,10 +108,7 @@ st.caption(
 
 if everyone.rows["latest_session"].isna().all():
     st.warning(
-        f"No patient has a session on or before {format_date(as_of)}: everyone is listed as "
-        "green with nothing to review, which says nothing about how they are. Choose a later "
-        "date.",
-        icon=":material/event_busy:",
+        wording.no_session_warning(as_of, state.local_today_date()), icon=":material/event_busy:"
     )
 
 if view.table.empty:
@@ -129,6 +126,7 @@ selection = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     height=TABLE_ROW_HEIGHT * (min(len(view.table), 20) + 1) + 3,
+    placeholder="",  # no PHQ-9 yet, no session yet: an empty cell, not a grey "None"
     column_order=[
         "status_text",
         "patient_id",

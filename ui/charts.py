@@ -2,7 +2,9 @@
 
 Every time axis carries the care team's decisions as dashed vertical lines
 with the decision's name, so a change in the curves can be read against
-what was decided. No threshold is written here: each comes from the rules
+what was decided. The time axis is a date axis even when a chart has no value
+to draw (a patient without any PHQ-9 score), and such a chart says so in its
+middle. No threshold is written here: each comes from the rules
 configuration in force.
 
 Each figure is built in one go from plain trace and shape dictionaries:
@@ -50,6 +52,8 @@ CHART_HEIGHT = 360
 PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 #: The ``name`` given to the shapes a figure draws, so tests and readers can tell them apart.
 DECISION_SHAPE, THRESHOLD_SHAPE = "decision", "threshold"
+#: The ``name`` of the note a chart shows in place of its curves when it has no value to draw.
+EMPTY_NOTE = "empty"
 
 Plain = dict[str, Any]
 
@@ -95,6 +99,7 @@ class _Chart:
     annotations: list[Plain] = field(default_factory=list)
     y_range: list[float] | None = None
     x_range: TimeSpan | None = None
+    empty_text: str = "Nothing recorded to draw yet."
 
     def threshold(self, y: float, text: str, dash: str = "dot") -> None:
         """A horizontal threshold line across the plot, labelled at its right end on a
@@ -159,10 +164,36 @@ class _Chart:
                 }
             )
 
-    def _x_range(self) -> Plain:
-        if self.x_range is None:
-            return {}
-        return {"range": [self.x_range.start, self.x_range.end], "autorange": False}
+    def _has_values(self) -> bool:
+        return any(y is not None for trace in self.traces for y in trace.get("y", []))
+
+    def _xaxis(self) -> Plain:
+        # Always a date axis: plotly guesses the type from the data, and a chart with no
+        # value (a patient without any PHQ-9) would get a numeric axis (-1, 0, 1 …) on
+        # which the decisions' dates land nowhere.
+        xaxis: Plain = {"type": "date", "tickformat": "%-d %b %Y"}
+        if self.x_range is not None:
+            xaxis.update(range=[self.x_range.start, self.x_range.end], autorange=False)
+        elif not self._has_values():
+            xaxis["visible"] = False  # no session and no decision: no dates to show
+        return xaxis
+
+    def _empty_note(self) -> list[Plain]:
+        if self._has_values():
+            return []
+        return [
+            {
+                "name": EMPTY_NOTE,
+                "xref": "paper",
+                "x": 0.5,
+                "yref": "paper",
+                "y": 0.5,
+                "text": self.empty_text,
+                "showarrow": False,
+                "bgcolor": "rgba(255, 255, 255, 0.85)",
+                "font": {"size": 14, "color": "#555555"},
+            }
+        ]
 
     def figure(self) -> go.Figure:
         yaxis: Plain = {"title": {"text": self.y_title}}
@@ -182,10 +213,10 @@ class _Chart:
                 "showlegend": True,
                 "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top"},
                 "hovermode": "closest",
-                "xaxis": {"tickformat": "%-d %b %Y", **self._x_range()},
+                "xaxis": self._xaxis(),
                 "yaxis": yaxis,
                 "shapes": self.shapes,
-                "annotations": self.annotations,
+                "annotations": [*self.annotations, *self._empty_note()],
             },
         )
 
@@ -206,7 +237,13 @@ def theme_figure(
     ``markers`` is :func:`services.report_view.session_markers` of the same sessions.
     """
     t = config.theme
-    chart = _Chart("Themes per session (0–10)", "intensity", y_range=[-0.5, 10.5], x_range=x_range)
+    chart = _Chart(
+        "Themes per session (0–10)",
+        "intensity",
+        y_range=[-0.5, 10.5],
+        x_range=x_range or time_span(sessions, decisions),
+        empty_text="No theme intensity recorded in these sessions.",
+    )
     x = _times(sessions["session_at"])
     for theme in THEMES:
         chart.traces.append(
@@ -258,9 +295,19 @@ def phq9_figure(
     config: RulesConfig,
     x_range: TimeSpan | None = None,
 ) -> go.Figure:
-    """PHQ-9 per session with the response line (from the baseline) and the remission line."""
+    """PHQ-9 per session with the response line (from the baseline) and the remission line.
+
+    Without ``x_range`` (the span shared by the report's charts), the chart spans
+    ``sessions`` and ``decisions`` itself, as every chart here does.
+    """
     scored = sessions.loc[sessions["phq9"].notna()]
-    chart = _Chart("PHQ-9 (0–27)", "PHQ-9 total", y_range=[0, 27.5], x_range=x_range)
+    chart = _Chart(
+        "PHQ-9 (0–27)",
+        "PHQ-9 total",
+        y_range=[0, 27.5],
+        x_range=x_range or time_span(sessions, decisions),
+        empty_text="No PHQ-9 score recorded in these sessions.",
+    )
     chart.traces.append(
         _line(
             _times(scored["session_at"]),
@@ -293,7 +340,8 @@ def bp_figure(
     chart = _Chart(
         f"Blood pressure, mmHg (a rise of ≥ {s.rise_sys}/{s.rise_dia} after dosing is flagged)",
         "mmHg",
-        x_range=x_range,
+        x_range=x_range or time_span(sessions, decisions),
+        empty_text="No blood pressure recorded in these sessions.",
     )
     x = _times(sessions["session_at"])
     for when, (sys_col, dia_col) in BP_READINGS.items():
@@ -319,7 +367,12 @@ def dose_figure(
     sessions: pd.DataFrame, decisions: pd.DataFrame, x_range: TimeSpan | None = None
 ) -> go.Figure:
     """The dose given at each session, one series per route."""
-    chart = _Chart("Dose and route", "dose (mg)", x_range=x_range)
+    chart = _Chart(
+        "Dose and route",
+        "dose (mg)",
+        x_range=x_range or time_span(sessions, decisions),
+        empty_text="No dose recorded in these sessions.",
+    )
     for route, given in sessions.groupby("route", sort=True):
         chart.traces.append(
             _line(

@@ -93,6 +93,15 @@ def patient_picker(
     return None if chosen is None else str(chosen)
 
 
+def unknown_patient_in_link(choices: Sequence[PatientChoice]) -> str | None:
+    """The ``?patient=CODE`` of the address when it names none of ``choices`` (a mistyped
+    or outdated link), so the page can say so; None otherwise."""
+    wanted = st.query_params.get(PATIENT_PARAM)
+    if not wanted or any(c.code == wanted for c in choices):
+        return None
+    return str(wanted)
+
+
 def fact(label: str, value: str, *, help: str | None = None) -> None:
     """One fact at the top of a page: a small label over its value, which wraps (a metric
     would cut "Esketamine nasal (Spravato)" short)."""

@@ -45,6 +45,24 @@ def test_the_audit_log_page_lists_rows_filters_and_verifies_the_chain(
     assert len(head) == 64
 
 
+def test_the_audit_log_page_counts_its_rows_in_words(app_database: tuple[str, Engine]) -> None:
+    _, engine = app_database
+    auth.login(engine=engine, username="cleo", password=PASSWORD)
+    at = _as_admin("audit_log.py")
+
+    def counts() -> list[str]:
+        return [c.value for c in at.caption if "matching row" in c.value]
+
+    at.text_input(key="audit_log.patient").input("NOPE").run()
+    assert not at.exception
+    assert counts() == ["No matching rows."]
+    at.text_input(key="audit_log.patient").input("").run()
+    at.selectbox(key="audit_log.action").select("login").run()
+    assert counts() == ["1 matching row."]
+    at.selectbox(key="audit_log.action").select("user_created").run()
+    assert counts() == ["3 matching rows, newest first."]
+
+
 def test_the_audit_log_page_checks_a_noted_hash(app_database: tuple[str, Engine]) -> None:
     _, engine = app_database
     at = _as_admin("audit_log.py")
@@ -77,6 +95,46 @@ def test_the_users_page_adds_a_user_and_the_change_is_audited(
     assert "nurse.kim" in list(at.dataframe[0].value["username"])
     assert [r.entity_id for r in audit_rows(engine, "user_created")][-1] == "nurse.kim"
     assert auth.login(engine=engine, username="nurse.kim", password="a long enough password").actor
+
+
+def _new_user_fields(at: AppTest) -> tuple[object, ...]:
+    return (
+        at.text_input[0].value,
+        at.selectbox[0].value,
+        at.text_input[1].value,
+        at.text_input[2].value,
+    )
+
+
+def _submit_passwords(at: AppTest, password: str, repeat: str) -> AppTest:
+    at.text_input[1].input(password)
+    at.text_input[2].input(repeat)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def test_a_refused_new_user_keeps_the_name_and_role_and_clears_the_passwords(
+    app_database: tuple[str, Engine],
+) -> None:
+    _, engine = app_database
+    at = _as_admin("users.py")
+    at.text_input[0].input("cleo")
+    at.selectbox[0].select("viewer")
+    for password, repeat, error in (
+        ("a long enough password", "a long enough password", "already exists"),
+        ("short", "short", "at least"),
+        ("a long enough password", "another long password", "two passwords differ"),
+    ):
+        _submit_passwords(at, password, repeat)
+        assert any(error in e.value for e in at.error), [e.value for e in at.error]
+        assert _new_user_fields(at) == ("cleo", "viewer", "", "")
+    at.text_input[0].input("nurse.kim")  # only the name corrected: the role is kept
+    _submit_passwords(at, "a long enough password", "a long enough password")
+    assert not at.error
+    assert "nurse.kim (viewer) added" in at.success[0].value.replace("\\", "")
+    assert [r.entity_id for r in audit_rows(engine, "user_created")][-1] == "nurse.kim"
+    assert _new_user_fields(at) == ("", "clinician", "", ""), "cleared once the user is added"
 
 
 def test_the_users_page_refuses_disabling_the_last_admin(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import SHIPPED_RULES_FILE
 from services.access import Actor
 from services.patients import add_patient
@@ -158,3 +160,45 @@ def test_an_unknown_patient_code_in_the_address_is_ignored_safely(demo_engine: E
     at = report("NO-SUCH-PATIENT")
     assert at.selectbox(key="patient").value is None
     assert "Choose a patient above" in all_text(at)
+
+
+def test_a_link_to_an_unknown_patient_says_no_patient_has_that_code(demo_engine: Engine) -> None:
+    at = open_page(logged_in(ADMIN), REPORT, patient="NOPE", as_of="2099-01-01")
+    no_exception(at)
+    (warning,) = at.warning
+    assert "No patient has the code NOPE" in warning.value
+    assert "Choose a patient above" in warning.value
+    assert at.selectbox(key="patient").value is None
+
+
+def test_an_unknown_code_from_a_link_is_shown_as_text_not_markdown(demo_engine: Engine) -> None:
+    at = open_page(logged_in(ADMIN), REPORT, patient="**X**[y](https://e.test)<b>")
+    no_exception(at)
+    (warning,) = at.warning
+    assert "**X**" not in warning.value and "](" not in warning.value
+    assert "**X**[y](https://e.test)<b>" in warning.value.replace("\\", "")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "words"),
+    [("2099-01-01", "is in the future"), ("yesterday", "is not a date")],
+)
+def test_an_as_of_date_the_page_cannot_use_is_replaced_by_today_and_said_so(
+    demo_engine: Engine, as_of: str, words: str
+) -> None:
+    at = open_page(logged_in(ADMIN), REPORT, patient="DEMO-001", as_of=as_of)
+    no_exception(at)
+    assert at.date_input(key="as_of").value == local_today(clinic_timezone())
+    (note,) = [c.value for c in at.caption if "in the link" in c.value]
+    assert words in note.replace("\\", "") and "today" in note
+
+
+def test_a_usable_as_of_date_in_the_link_is_kept_without_a_note(demo_engine: Engine) -> None:
+    day = local_today(clinic_timezone()) - timedelta(days=3)
+    at = open_page(logged_in(ADMIN), REPORT, patient="DEMO-001", as_of=day.isoformat())
+    no_exception(at)
+    assert at.date_input(key="as_of").value == day
+    assert not [c.value for c in at.caption if "in the link" in c.value]
+    at.date_input(key="as_of").set_value(day - timedelta(days=5)).run()
+    no_exception(at)
+    assert not [c.value for c in at.caption if "in the link" in c.value], "a chosen date is no link"

@@ -92,7 +92,8 @@ def test_a_valid_file_is_checked_first_and_imported_only_on_confirmation(
 ) -> None:
     before = session_count(demo_engine)
     at = click(upload(records_page(), good_csv()), "Check the file")
-    assert "Dry run: the file is valid" in all_text(at).replace("\\", "")
+    assert "Checked: the file is valid; nothing has been imported yet." in all_text(at)
+    assert "Dry run" not in all_text(at), "the command line's words, not the page's"
     assert session_count(demo_engine) == before, "the check writes nothing"
     dry = audit_details(audit_rows(demo_engine, "sessions_import")[-1])
     assert dry["dry_run"] is True
@@ -100,6 +101,22 @@ def test_a_valid_file_is_checked_first_and_imported_only_on_confirmation(
     assert session_count(demo_engine) == before + 2
     assert "imported: 2" in all_text(at)
     assert audit_details(audit_rows(demo_engine, "sessions_import")[-1])["dry_run"] is False
+
+
+def test_one_checked_record_is_offered_as_one_session_or_one_decision(
+    demo_engine: Engine,
+) -> None:
+    at = click(upload(records_page(), b"\n".join(good_csv().splitlines()[:2]) + b"\n"), "Check")
+    assert [b.label for b in at.button if b.label.startswith("Import ")] == ["Import 1 session now"]
+    day = local_today(clinic_timezone()) - timedelta(days=1)
+    decisions = f"patient_id,decided_at,decision\nDEMO-001,{day.isoformat()}T17:00,pause\n"
+    at = records_page()
+    at.segmented_control(key="records.import_what").set_value("decisions").run()
+    at = click(upload(at, decisions.encode(), "decisions.csv"), "Check")
+    assert "Checked: the file is valid" in all_text(at)
+    assert [b.label for b in at.button if b.label.startswith("Import ")] == [
+        "Import 1 decision now"
+    ]
 
 
 def test_the_export_offers_a_download_for_the_chosen_records(demo_engine: Engine) -> None:

@@ -13,6 +13,7 @@ from models import queries
 from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import load_rules
 from services.access import Actor
+from services.patients import add_patient
 from services.report import patient_report
 from services.review import weekly_review
 from tests.pages.helpers import ADMIN, VIEWER, all_text, logged_in, no_exception, open_page
@@ -192,3 +193,28 @@ def test_a_clinic_without_patients_is_told_how_to_import_or_log(empty_engine: En
     assert "import-sessions" in text and "Log a session" in text
     assert not at.dataframe
     assert "Synthetic demo data" not in text
+
+
+def test_a_patient_without_a_phq9_score_shows_an_empty_cell_not_none(
+    demo_engine: Engine,
+) -> None:
+    assert add_patient(engine=demo_engine, actor=ADMIN, code="NEW-1").ok
+    at = review_page()
+    (element,) = [df for df in at.dataframe if df.key == TABLE]
+    shown = element.value.set_index("patient_id")["phq9_latest"]
+    assert shown.loc[["NEW-1"]].isna().all()
+    assert element.proto.HasField("placeholder") and element.proto.placeholder == "", (
+        "a missing value is drawn as a grey 'None' unless the table says otherwise"
+    )
+
+
+def test_only_a_date_before_today_is_told_to_choose_a_later_date(empty_engine: Engine) -> None:
+    assert add_patient(engine=empty_engine, actor=ADMIN, code="NEW-1").ok
+    at = open_page(logged_in(ADMIN), navigation.WEEKLY_REVIEW.path)
+    no_exception(at)
+    (warning,) = [w.value for w in at.warning if "No patient has a session" in w.value]
+    assert "Choose a later date" not in warning, "today is the latest date there is"
+    at.date_input(key="review.as_of").set_value(today() - timedelta(days=7)).run()
+    no_exception(at)
+    (warning,) = [w.value for w in at.warning if "No patient has a session" in w.value]
+    assert "Choose a later date" in warning

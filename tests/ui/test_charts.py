@@ -132,3 +132,47 @@ def test_every_chart_of_a_report_shows_the_same_stretch_of_time() -> None:
     ranges = {tuple(pd.Timestamp(v) for v in f.layout.xaxis.range) for f in figures}
     assert ranges == {(pd.Timestamp(span.start), pd.Timestamp(span.end))}
     assert charts.time_span(frame.iloc[0:0], NO_DECISIONS) is None
+
+
+def test_without_any_phq9_score_the_time_axis_is_still_dates_with_the_decisions() -> None:
+    frame = sessions().assign(phq9=None)
+    span = charts.time_span(frame, DECISIONS)
+    assert span is not None
+    figure = charts.phq9_figure(frame, None, DECISIONS, load_rules(), span)
+    assert figure.layout.xaxis.type == "date", "an empty trace would make plotly count -1, 0, 1 …"
+    assert tuple(pd.Timestamp(v) for v in figure.layout.xaxis.range) == (
+        pd.Timestamp(span.start),
+        pd.Timestamp(span.end),
+    )
+    (mark,) = [s for s in figure.layout.shapes if s.name == charts.DECISION_SHAPE]
+    assert pd.Timestamp(mark.x0) == pd.Timestamp("2026-11-07 16:00")
+    (note,) = [a for a in figure.layout.annotations if a.name == charts.EMPTY_NOTE]
+    assert note.text == "No PHQ-9 score recorded in these sessions."
+
+
+def test_a_chart_left_without_a_span_takes_its_own_from_the_sessions_and_decisions() -> None:
+    frame = sessions().assign(phq9=None)
+    figure = charts.phq9_figure(frame, None, DECISIONS, load_rules())
+    assert figure.layout.xaxis.type == "date"
+    expected = charts.time_span(frame, DECISIONS)
+    assert expected is not None
+    assert tuple(pd.Timestamp(v) for v in figure.layout.xaxis.range) == (
+        pd.Timestamp(expected.start),
+        pd.Timestamp(expected.end),
+    )
+
+
+def test_every_chart_with_nothing_to_draw_says_so_instead_of_an_empty_axis() -> None:
+    frame, config = sessions().iloc[0:0], load_rules()
+    figures = [
+        charts.theme_figure(frame, session_markers(frame, config), NO_DECISIONS, config),
+        charts.phq9_figure(frame, None, NO_DECISIONS, config),
+        charts.bp_figure(frame, NO_DECISIONS, config),
+        charts.dose_figure(frame, NO_DECISIONS),
+    ]
+    for figure in figures:
+        assert [a.name for a in figure.layout.annotations].count(charts.EMPTY_NOTE) == 1
+        assert figure.layout.xaxis.visible is False, "no dates to show: no made-up time axis"
+    scored = charts.phq9_figure(sessions(), 20.0, NO_DECISIONS, config)
+    assert charts.EMPTY_NOTE not in [a.name for a in scored.layout.annotations]
+    assert scored.layout.xaxis.visible is not False
