@@ -164,4 +164,9 @@ def status_summary(review: PatientReview, *, title: str) -> None:
                 f"{format_moment(finding.addressed_by_decided_at)}"
             )
         if review.recommendations:
-            st.markdown(f"To discuss: {recommendation_markdown(review.recommendations[0])}")
+            # Every recommendation, in rules.md §9 order: a safety review does not make a
+            # pause for unrelenting despair any less worth discussing.
+            st.markdown(
+                "To discuss:\n"
+                + "\n".join(f"- {recommendation_markdown(item)}" for item in review.recommendations)
+            )
