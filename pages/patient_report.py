@@ -116,17 +116,16 @@ with facts[2]:
             f"{days_text((as_of - latest.date()).days)} before the as-of date" if latest else None
         ),
     )
-phq = (
-    f"{review.phq9_baseline} → {review.phq9_latest}"
-    if review.phq9_baseline is not None and review.phq9_latest is not None
-    else "not recorded"
-)
-facts[3].metric(
-    "PHQ-9 baseline → latest",
-    phq,
-    delta=None if review.phq9_change is None else f"{review.phq9_change:+.0%}",
-    delta_color="inverse",
-)
+if review.phq9_baseline is not None and review.phq9_latest is not None:
+    facts[3].metric(
+        "PHQ-9 baseline → latest",
+        f"{review.phq9_baseline} → {review.phq9_latest}",
+        delta=None if review.phq9_change is None else f"{review.phq9_change:+.0%}",
+        delta_color="inverse",
+    )
+else:
+    with facts[3]:  # a metric would cut "not recorded" short
+        widgets.fact("PHQ-9 baseline → latest", "not recorded")
 commitment = latest_commitment(report.sessions)
 with facts[4]:
     st.caption("Chosen small commitment")

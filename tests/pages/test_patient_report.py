@@ -202,3 +202,21 @@ def test_a_usable_as_of_date_in_the_link_is_kept_without_a_note(demo_engine: Eng
     at.date_input(key="as_of").set_value(day - timedelta(days=5)).run()
     no_exception(at)
     assert not [c.value for c in at.caption if "in the link" in c.value], "a chosen date is no link"
+
+
+def test_a_patient_without_a_phq9_score_reads_not_recorded_in_full(demo_engine: Engine) -> None:
+    from services.sessions import log_session
+
+    assert add_patient(engine=demo_engine, actor=CLINICIAN, code="NEW-2").ok
+    yesterday = local_today(clinic_timezone()) - timedelta(days=1)
+    values = {
+        "patient_id": "NEW-2",
+        "session_date": yesterday.isoformat(),
+        "route": "ketamine_iv",
+        "dose_mg": "40",
+    }
+    assert log_session(engine=demo_engine, actor=CLINICIAN, values=values).ok
+    at = report("NEW-2")
+    assert not at.metric, "a metric cuts 'not recorded' short"
+    captions, markdown = [c.value for c in at.caption], [m.value for m in at.markdown]
+    assert "PHQ-9 baseline → latest" in captions and "**not recorded**" in markdown
