@@ -19,6 +19,7 @@ from redflags.clinic_time import clinic_timezone
 from redflags.codes import Recommendation, Status, TreatmentStatus
 from redflags.config import RulesConfig
 from redflags.engine import PatientReview, Review, sort_review
+from redflags.fields import ROUTES
 from redflags.labels import (
     STALE_MARK,
     days_text,
@@ -114,7 +115,10 @@ class Caseload:
         """The rows that pass ``filters`` (status counts ignore the status filter)."""
         rows = self.rows
         keep = pd.Series(True, index=rows.index)
-        keep &= _among(rows["route"], filters.routes)
+        # Every route chosen ("Select all") is no route filter: a patient without a
+        # session yet has no route, and would drop out of "all routes".
+        every_route = filters.routes is not None and filters.routes >= frozenset(ROUTES)
+        keep &= _among(rows["route"], None if every_route else filters.routes)
         keep &= _among(rows["clinician"], filters.clinicians)
         keep &= _among(rows["treatment_status"], filters.treatment_statuses)
         scoped = rows.loc[keep]

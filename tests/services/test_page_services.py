@@ -85,6 +85,21 @@ def test_a_held_treatment_replaces_continue_but_never_a_flagged_recommendation()
     assert first_to_discuss([], "paused") == ""
 
 
+def test_choosing_every_route_keeps_patients_without_a_session(clinic: Engine) -> None:
+    """The route filter's "Select all" is no filter: a new patient has no route yet."""
+    from redflags.fields import ROUTES
+
+    assert add_patient(engine=clinic, actor=CLINICIAN, code="NEW").ok
+    everyone = caseload(engine=clinic, actor=VIEWER, as_of=AS_OF, config=load_rules())
+    unfiltered = everyone.view(CaseloadFilters())
+    assert "NEW" in set(unfiltered.table["patient_id"])
+    every_route = everyone.view(CaseloadFilters(routes=frozenset(ROUTES)))
+    assert list(every_route.table["patient_id"]) == list(unfiltered.table["patient_id"])
+    assert every_route.counts == unfiltered.counts
+    all_but_one = everyone.view(CaseloadFilters(routes=frozenset(ROUTES[1:])))
+    assert "NEW" not in set(all_but_one.table["patient_id"])
+
+
 def test_filters_keep_what_they_name_and_none_means_everyone(clinic: Engine) -> None:
     everyone = caseload(engine=clinic, actor=VIEWER, as_of=AS_OF, config=load_rules())
     default = everyone.view(CaseloadFilters())
