@@ -267,9 +267,8 @@ def _well_formed_code(cells: Sequence[str], at: int, problems: Sequence[Problem]
     """The patient code of a refused row, unless the code itself is what was wrong."""
     if any(problem.column == "patient_id" for problem in problems):
         return None
-    text = cells[at]
     try:
-        return parse_patient_code(unneutralise(text) if text[:1] == "'" else text)
+        return parse_patient_code(unneutralise(cells[at]))
     except Invalid:
         return None
 

@@ -506,14 +506,13 @@ def import_sessions(
     if now is None and today is None:
         now = datetime.now(UTC)
     day = today or local_today(tz, now)
-    moment = now
     source = _read_input(data, filename, max_bytes or max_import_bytes())
     return _import(
         engine=engine,
         actor=actor,
         kind=_SESSIONS,
         source=source,
-        parse=lambda content: csv_records.parse_sessions_csv(content, today=day, tz=tz, now=moment),
+        parse=lambda content: csv_records.parse_sessions_csv(content, today=day, tz=tz, now=now),
         extra_columns=lambda who, now: {
             "recorded_by": who.username[:150],
             "created_at": now,
