@@ -150,7 +150,13 @@ class PatientBuilder:
         """One benign session on ``day``; ``values`` override (None blanks a field)."""
         plan = self.plan
         oral = plan.route == "ketamine_oral"
-        when = day.isoformat() if oral else datetime.combine(day, self._time()).isoformat()[:16]
+        when = day.isoformat()
+        if not oral:
+            at = self._time()  # drawn on every route but oral, so the stream stays the same
+            # A session on the anchor day carries no time: the demo loads at any hour of
+            # that day, and a session must never lie later than the moment it is shown.
+            if day < ANCHOR:
+                when = datetime.combine(day, at).isoformat()[:16]
         row: Row = {
             "patient_id": plan.code,
             "session_date": when,

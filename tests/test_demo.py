@@ -107,6 +107,20 @@ def test_loaded_demo_shows_every_rule_code_on_the_day_it_is_loaded(demo_engine: 
     assert latest.date() == TODAY
 
 
+def test_no_demo_session_lies_later_than_the_start_of_the_day_it_is_loaded() -> None:
+    # The demo loads at any hour; a session later than "now" would show a session
+    # that has not happened yet (and a decision recorded that morning would find
+    # its flags still open). Sessions on the anchor day therefore carry no time.
+    shifted = demo_clinic.shift_rows(
+        demo_clinic.read_csv(demo_clinic.SESSIONS_CSV),
+        "session_date",
+        (TODAY - demo_clinic.ANCHOR).days,
+    )
+    times = pd.to_datetime(pd.Series([row["session_date"] for row in shifted]), format="ISO8601")
+    assert times.max() == pd.Timestamp(TODAY)
+    assert (times <= pd.Timestamp(TODAY)).all()
+
+
 def test_loading_the_demo_again_the_same_day_changes_nothing(demo_engine: Engine) -> None:
     again = demo.load_demo(engine=demo_engine, actor=command_line_actor(), today=TODAY)
     assert (again.sessions_imported, again.decisions_imported) == (0, 0)
