@@ -136,9 +136,10 @@ def _recent_statement(
 def _summary_statement(
     dialect: str, end_utc: datetime, count_cap: int, patient_codes: Sequence[str] | None
 ) -> Select[Any]:
-    """Per patient: min(sessions, cap) and the first and latest PHQ-9 (value and time).
+    """Per patient: min(sessions, cap), the cap-th session's time, and the first and
+    latest PHQ-9 (value and time).
 
-    Three index seeks per patient on PostgreSQL (LATERAL), five on SQLite. The
+    Four index seeks per patient on PostgreSQL (LATERAL), six on SQLite. The
     latest session comes from the recent window and the PHQ-9 count from the
     baseline and latest times, so they cost nothing here.
     """
@@ -160,6 +161,15 @@ def _summary_statement(
     ).scalar_subquery()
     exact = select(func.count()).select_from(s).where(before_end).scalar_subquery()
     session_count = case((cap_th_row.is_not(None), literal(count_cap)), else_=exact)
+    # The cap-th session from the start: the one that made the count enough (evidence
+    # for nonresponse). One more seek, from the other end of the same index.
+    review_after_at = (
+        select(s.c.session_at)
+        .where(before_end)
+        .order_by(s.c.session_at.asc())
+        .offset(count_cap - 1)
+        .limit(1)
+    ).scalar_subquery()
 
     def phq9_at(newest: bool) -> Select[Any]:
         order = s.c.session_at.desc() if newest else s.c.session_at.asc()
@@ -172,6 +182,7 @@ def _summary_statement(
             select(
                 patients.c.code.label("patient_id"),
                 session_count.label("session_count"),
+                review_after_at.label("review_after_at"),
                 first.c.phq9.label("phq9_baseline"),
                 first.c.session_at.label("phq9_baseline_at"),
                 last.c.phq9.label("phq9_latest"),
@@ -189,6 +200,7 @@ def _summary_statement(
     return select(
         patients.c.code.label("patient_id"),
         session_count.label("session_count"),
+        review_after_at.label("review_after_at"),
         one(s.c.phq9, newest=False).label("phq9_baseline"),
         one(s.c.session_at, newest=False).label("phq9_baseline_at"),
         one(s.c.phq9, newest=True).label("phq9_latest"),
@@ -222,7 +234,8 @@ def load_recent_window(
 
     Returns ``(recent, summary)``: ``recent`` has patient_id (the code), session_at
     (clinic-local) and every session column; ``summary`` one row per patient with
-    session_count (capped at ``count_cap``), latest_session_at, phq9_count (capped
+    session_count (capped at ``count_cap``), review_after_at (the ``count_cap``-th
+    session's time), latest_session_at, phq9_count (capped
     at 2), phq9_baseline(_at) and phq9_latest(_at). Times are clinic-local.
     """
     dialect = connection.dialect.name
@@ -232,7 +245,7 @@ def load_recent_window(
     recent = recent.sort_values(["patient_id", "session_at"], ascending=[True, False])
     recent["position"] = recent.groupby("patient_id", sort=False).cumcount() + 1
     summary = summary[summary["session_count"] > 0].reset_index(drop=True)
-    for column in ("phq9_baseline_at", "phq9_latest_at"):
+    for column in ("review_after_at", "phq9_baseline_at", "phq9_latest_at"):
         summary[column] = utc_to_local_column(summary[column], tz)
     latest = recent.loc[recent["position"] == 1, ["patient_id", "session_at"]]
     summary = summary.merge(

@@ -74,7 +74,8 @@ KIND_OF: dict[str, FlagKind] = {
 }
 #: Rank of each code in the order of the rules.md tables (and of the review columns).
 CODE_RANK: dict[str, int] = {code: rank for rank, code in enumerate(ALL_FLAGS)}
-#: The mood codes of rules.md §7, whose evidence is the baseline and latest PHQ-9.
+#: The mood codes of rules.md §7, whose evidence is the baseline and latest PHQ-9
+#: (and, for nonresponse, the session that brought the count to the review point).
 MOOD_CODES: frozenset[str] = frozenset(
     {GreenLight.MOOD_RESPONSE, GreenLight.REMISSION, Watch.NONRESPONSE}
 )
@@ -102,6 +103,7 @@ class PhqSummary:
     """rules.md §7 per reviewed patient (arrays indexed by patient number)."""
 
     session_count: FloatArray
+    review_after_at: npt.NDArray[np.datetime64]
     latest_session_at: npt.NDArray[np.datetime64]
     phq9_count: FloatArray
     baseline: FloatArray
@@ -133,6 +135,7 @@ def phq_summary(summary: pd.DataFrame, patients: pd.Index) -> PhqSummary:
 
     return PhqSummary(
         session_count=number("session_count"),
+        review_after_at=moment("review_after_at"),
         latest_session_at=moment("latest_session_at"),
         phq9_count=number("phq9_count"),
         baseline=number("phq9_baseline"),
@@ -352,7 +355,30 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
                 [*base_items, *last_items],
             )
         )
+        if code == Watch.NONRESPONSE:
+            found.append(_review_point_evidence(phq, patient, config, as_of))
     return found
+
+
+def _review_point_evidence(
+    phq: PhqSummary, patient: IntArray, config: RulesConfig, as_of: date
+) -> _Evidence:
+    """The session that made the count reach ``outcome.review_after``, when it came
+    after the latest PHQ-9: it is evidence for nonresponse too (rules.md §8), so a
+    decision recorded before it does not address the flag."""
+    nth_at = phq.review_after_at[patient]
+    later = patient[nth_at > phq.latest_at[patient]]
+    at = phq.review_after_at[later]
+    number = np.full(len(later), config.outcome.review_after, dtype=np.int64)
+    return _Evidence(
+        later,
+        np.full(len(later), CODE_RANK[Watch.NONRESPONSE], dtype=np.int64),
+        at,
+        np.asarray(
+            short_dates(at, as_of) + ": session " + number.astype(str).astype(object), dtype=object
+        ),
+        _items(at, {"sessions_in_all": number.astype(object)}),
+    )
 
 
 def _changes(change: FloatArray) -> ObjectArray:

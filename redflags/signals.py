@@ -32,6 +32,7 @@ G = TypeVar("G", bound=np.generic)
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "patient_id",
     "session_count",
+    "review_after_at",
     "latest_session_at",
     "phq9_count",
     "phq9_baseline",
@@ -66,8 +67,11 @@ class Window:
     ``summary``: one row per patient with a session on or before the as-of
     date, columns :data:`SUMMARY_COLUMNS`. ``session_count`` may be capped at
     ``outcome.review_after`` and ``phq9_count`` at 2: compare them only with
-    those numbers. The PHQ-9 baseline is the first recorded score, the latest
-    the last recorded, both on or before the as-of date (rules.md §7).
+    those numbers. ``review_after_at`` is the time of the patient's
+    ``outcome.review_after``-th session (blank before it): the session that
+    made the count enough for ``nonresponse``, and so part of its evidence.
+    The PHQ-9 baseline is the first recorded score, the latest the last
+    recorded, both on or before the as-of date (rules.md §7).
     """
 
     recent: pd.DataFrame
@@ -98,6 +102,9 @@ def recent_window(history: pd.DataFrame, as_of: date, config: RulesConfig) -> Wi
             "latest_session_at": by_patient["session_at"].max(),
         }
     )
+    number = counted.groupby("patient_id", sort=False).cumcount() + 1
+    nth = counted.loc[number == config.outcome.review_after].set_index("patient_id")
+    summary["review_after_at"] = nth["session_at"].reindex(summary.index)
     scored = counted.loc[counted["phq9"].notna(), ["patient_id", "session_at", "phq9"]]
     first = scored.drop_duplicates("patient_id", keep="first").set_index("patient_id")
     last = scored.drop_duplicates("patient_id", keep="last").set_index("patient_id")

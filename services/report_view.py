@@ -48,6 +48,7 @@ _EVIDENCE_LABELS: dict[str, str] = {
     "phq9": "PHQ-9",
     "change": "change from baseline",
     "route": "route",
+    "sessions_in_all": "sessions in all",
 }
 
 

@@ -114,6 +114,24 @@ def test_nonresponse_is_addressed_until_a_new_phq9_score() -> None:
     assert row_of(review(later, [made], as_of=as_of))["watch"] == ("nonresponse",)
 
 
+def test_a_decision_before_the_eighth_session_does_not_address_nonresponse() -> None:
+    # Seven sessions (no nonresponse yet: it needs 8 in all), a decision listing it,
+    # then the 8th session: that session is evidence, so the flag is open.
+    rows = weekly("P1", {"phq9": 20}, {}, {}, {}, {}, {}, {"phq9": 19}, {})
+    eighth = rows[-1]["session_at"]
+    made = decision("P1", eighth - timedelta(days=3), "nonresponse")
+    as_of = date(2025, 12, 31)
+    result = review(rows, [made], as_of=as_of)
+    assert row_of(result)["watch"] == ("nonresponse",)
+    assert row_of(result)["addressed"] == ()
+    flag = finding(result, "nonresponse")
+    assert flag["evidence_at"] == eighth
+    assert flag["evidence"][-1] == {"session_at": eighth, "sessions_in_all": 8}
+    assert f"{eighth.day} {eighth:%b}: session 8" in flag["sentence"]
+    after = decision("P1", eighth + timedelta(hours=1), "nonresponse")
+    assert row_of(review(rows, [made, after], as_of=as_of))["addressed"] == ("nonresponse",)
+
+
 def test_the_latest_addressing_decision_is_shown() -> None:
     made = [
         decision("P1", LAST_HARD + timedelta(hours=1), "repeated_panic", "continue"),

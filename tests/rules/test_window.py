@@ -89,6 +89,13 @@ def test_summary_counts_sessions_and_finds_first_and_last_phq9() -> None:
     assert summary["phq9_baseline_at"] == START
     assert summary["phq9_latest"] == 9
     assert summary["phq9_latest_at"] == START + timedelta(days=28)
+    assert pd.isna(summary["review_after_at"])  # fewer than 8 sessions
+
+
+def test_summary_names_the_session_that_reached_the_review_point() -> None:
+    rows = weekly("P1", *([{}] * 9))
+    summary = recent_window(history(rows), date(2025, 12, 31), RULES).summary.iloc[0]
+    assert summary["review_after_at"] == START + timedelta(days=7 * 7)
 
 
 def test_phq9_after_the_as_of_date_is_not_the_latest() -> None:

@@ -59,7 +59,7 @@ def _random_caseload(seed: int, patients: int) -> tuple[pd.DataFrame, list[dict[
                     "patient_id": code,
                     "decided_at": start + timedelta(days=4 * count + 1),
                     "decision": "continue",
-                    "flags_considered": "repeated_panic;watch_panic;bp_pre_dose",
+                    "flags_considered": "repeated_panic;watch_panic;bp_pre_dose;nonresponse",
                 }
             )
     return pd.DataFrame(rows), decisions
@@ -118,6 +118,15 @@ def test_database_window_and_review_equal_the_engines_own(engine: Engine, seed: 
         check_dtype=False,
     )
     assert set(from_db.table["status"]) >= {"green"}
+    # The evidence (and so what a decision addresses) is the same too, nonresponse's
+    # review point (the 8th session, from the database's own summary) included.
+    columns = ["patient_id", "code", "addressed", "evidence_at", "evidence"]
+    assert_frame_equal(
+        from_db.findings[columns].reset_index(drop=True),
+        from_pandas.findings[columns].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert {"nonresponse"} <= set(from_db.findings["code"])
 
 
 def test_sessions_after_the_as_of_day_are_left_out_by_the_database(engine: Engine) -> None:
