@@ -148,28 +148,24 @@ def _summary_statement(
     before_end = (s.c.patient_id == patients.c.id) & (s.c.session_at < end_utc)
     with_phq9 = before_end & s.c.phq9.is_not(None)
 
+    def cap_th_session_at(newest: bool) -> Any:
+        """The time of the cap-th session counted from the newest or the oldest (one seek)."""
+        order = s.c.session_at.desc() if newest else s.c.session_at.asc()
+        return (
+            select(s.c.session_at).where(before_end).order_by(order).offset(count_cap - 1).limit(1)
+        ).scalar_subquery()
+
     # min(count, cap) without counting a long history: if the cap-th newest row
     # exists the answer is cap, otherwise the (short) count itself. Walking back
     # from the newest stays in the index pages the recent window just read, and
     # reads the index alone (session_at is in it), however long the history.
-    cap_th_row = (
-        select(s.c.session_at)
-        .where(before_end)
-        .order_by(s.c.session_at.desc())
-        .offset(count_cap - 1)
-        .limit(1)
-    ).scalar_subquery()
     exact = select(func.count()).select_from(s).where(before_end).scalar_subquery()
-    session_count = case((cap_th_row.is_not(None), literal(count_cap)), else_=exact)
+    session_count = case(
+        (cap_th_session_at(newest=True).is_not(None), literal(count_cap)), else_=exact
+    )
     # The cap-th session from the start: the one that made the count enough (evidence
     # for nonresponse). One more seek, from the other end of the same index.
-    review_after_at = (
-        select(s.c.session_at)
-        .where(before_end)
-        .order_by(s.c.session_at.asc())
-        .offset(count_cap - 1)
-        .limit(1)
-    ).scalar_subquery()
+    review_after_at = cap_th_session_at(newest=False)
 
     def phq9_at(newest: bool) -> Select[Any]:
         order = s.c.session_at.desc() if newest else s.c.session_at.asc()
