@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from models.tables import decision_table, patient_table
 from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import load_rules
+from redflags.engine import PatientReview
 from services.caseload import patient_status
 from tests.pages.helpers import (
     CLINICIAN,
@@ -62,6 +63,13 @@ def today() -> date:
     return local_today(clinic_timezone())
 
 
+def status_now(engine: Engine) -> PatientReview:
+    """The patient's review as of today, as a clinician sees it."""
+    return patient_status(
+        engine=engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=load_rules()
+    )
+
+
 def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
     demo_engine: Engine,
 ) -> None:
@@ -78,24 +86,16 @@ def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
 def test_a_recorded_pause_marks_its_flags_addressed_and_the_status_changes(
     demo_engine: Engine,
 ) -> None:
-    config = load_rules()
-    before = patient_status(
-        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
-    )
+    before = status_now(demo_engine)
     assert before.status.value == "red"
     at = page()
     at.button_group(key="decision.kind").set_value("pause").run()
-    at.text_input(key="decision.participants").input("the patient; Dr Sato")
-    at.text_area(key="decision.patient_view").input("I want a break to think it over.")
-    at.text_area(key="decision.rationale").input("Two hard panic sessions in a row.")
-    record(at)
+    record(explain(at))
     assert not errors(at)
     text = all_text(at)
     assert f"Decision recorded for {PATIENT}" in text
     assert "Repeated overwhelming panic: addressed by Pause" in text
-    after = patient_status(
-        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
-    )
+    after = status_now(demo_engine)
     assert after.status.value != "red"
     assert [f.code for f in after.addressed] == ["repeated_panic"]
     assert after.addressed[0].addressed_by_decision == "pause"
@@ -137,10 +137,7 @@ def test_a_decision_that_considers_no_flag_leaves_the_status_as_it_was(
     at.multiselect(key="decision.flags").set_value([]).run()
     record(explain(at))
     assert not errors(at)
-    config = load_rules()
-    after = patient_status(
-        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
-    )
+    after = status_now(demo_engine)
     assert after.status.value == "red"
 
 
@@ -192,10 +189,7 @@ def test_a_decision_timed_before_the_flags_evidence_says_they_stay_open(
     demo_engine: Engine,
 ) -> None:
     """Recorded is not addressed: a decision before the latest hard session leaves it open."""
-    config = load_rules()
-    before = patient_status(
-        engine=demo_engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=config
-    )
+    before = status_now(demo_engine)
     (panic,) = before.red_flags
     times = [item["session_at"] for item in panic.evidence]
     latest_evidence = max(t for t in times if isinstance(t, datetime))
