@@ -34,6 +34,7 @@ Accepted text, precisely:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +47,7 @@ from redflags.fields import (
     BP_READINGS,
     DECISION_COLUMNS,
     ESKETAMINE_DOSES_MG,
+    PATIENT_ID_MAX,
     PATIENT_ID_PATTERN,
     ROUTES,
     SESSION_FIELDS,
@@ -323,15 +325,31 @@ def format_utc_offset(offset: timedelta) -> str:
 
 
 def parse_patient_code(text: str) -> str:
-    """The clinic's patient code: 1–64 letters, digits, ``-``, ``_`` or ``.``; kept as text."""
+    """The clinic's patient code: 1–64 letters, digits, ``-``, ``_`` or ``.``; kept as text.
+
+    Letters and digits of any script count (``Ünal-07``), as rules.md §1 says
+    "letters". The code is normalised to Unicode NFKC first, as identifiers
+    are, so that one code typed or exported two ways (``é`` as one character
+    or as ``e`` and an accent; a full-width ``Ａ`` from an East Asian input
+    method) is one patient, not two. ASCII codes are left exactly as given.
+    """
     stripped = text.strip()
-    if not PATIENT_ID_PATTERN.fullmatch(stripped):
-        if len(stripped) > 64:
-            raise Invalid("a patient code is at most 64 characters long")
+    if not stripped.isascii():
+        stripped = unicodedata.normalize("NFKC", stripped)
+    if not PATIENT_ID_PATTERN.fullmatch(stripped) and not _is_patient_code(stripped):
+        if len(stripped) > PATIENT_ID_MAX:
+            raise Invalid(f"a patient code is at most {PATIENT_ID_MAX} characters long")
         raise Invalid(
             "a patient code is 1–64 letters, digits, '-', '_' or '.' (no spaces or other signs)"
         )
     return stripped
+
+
+def _is_patient_code(text: str) -> bool:
+    """Whether ``text`` is 1–64 letters or digits of any script, ``-``, ``_`` or ``.``."""
+    return 0 < len(text) <= PATIENT_ID_MAX and all(
+        c.isalpha() or c.isdecimal() or c in "-_." for c in text
+    )
 
 
 def parse_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from tests.records.conftest import (
     clinical_counts,
     counts,
     csv_bytes,
+    export_sessions,
     import_sessions,
     session,
     sessions_file,
@@ -548,8 +550,38 @@ def test_a_required_value_left_blank_is_refused(engine: Engine) -> None:
 
 
 def test_a_bad_patient_id_is_refused(engine: Engine) -> None:
-    refused_with(engine, sessions_file(session(patient_id="P 1")), "row 1, column patient_id:")
-    refused_with(engine, sessions_file(session(patient_id="x" * 65)), "row 1, column patient_id:")
+    # a combining accent on a digit is no letter, even after normalisation
+    for code in ("P 1", "x" * 65, "P/1", "P-1\u0301"):
+        refused_with(engine, sessions_file(session(patient_id=code)), "row 1, column patient_id:")
+
+
+def test_letters_of_any_script_make_one_patient_however_they_are_encoded(engine: Engine) -> None:
+    composed = unicodedata.normalize("NFC", "Ünal-é7")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    data = sessions_file(
+        session(patient_id=composed),
+        session(patient_id=decomposed, session_date="2026-11-05"),
+        session(patient_id="\uff21\uff22-\uff11"),  # full-width "AB-1", as East Asian input gives
+        session(patient_id="Αλφα_3"),
+    )
+    result = import_sessions(engine, data)
+    assert result.ok and result.patients_created == 3, result.messages()
+    with engine.connect() as connection:
+        codes = sorted(connection.execute(select(patient_table.c.code)).scalars())
+    assert codes == ["AB-1", composed, "Αλφα_3"]
+    again = import_sessions(engine, data)
+    assert again.ok and again.unchanged == 4
+    exported = export_sessions(engine, patient=decomposed).data.decode()
+    assert exported.count(composed) == 2
+
+
+def test_one_code_written_two_ways_in_one_file_is_a_duplicate(engine: Engine) -> None:
+    composed = unicodedata.normalize("NFC", "é-1")
+    data = sessions_file(
+        session(patient_id=composed), session(patient_id=unicodedata.normalize("NFD", composed))
+    )
+    refused_with(engine, data, "row 2, column session_date: row 1 has the same patient_id")
 
 
 def test_ragged_rows_are_reported_with_their_row(engine: Engine) -> None:
