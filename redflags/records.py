@@ -194,6 +194,8 @@ def _parse(
     def check_chunk(checker: ChunkCheck) -> None:
         for index, (row, record, row_problems) in enumerate(checker(chunk_rows, chunk_cells)):
             if record is None:
+                if missing:
+                    row_problems = [p for p in row_problems if p.column not in missing]
                 found.extend(row_problems)
                 code = _well_formed_code(chunk_cells[index], code_at, row_problems)
                 if code is not None:
@@ -215,7 +217,8 @@ def _parse(
         chunk_rows.clear()
         chunk_cells.clear()
 
-    code_at = 0  # the patient_id column, once the header is read
+    code_at: int | None = None  # the patient_id column, once the header is read
+    missing: frozenset[str] = frozenset()
     row = -1  # the row being read when the csv module gives up
     checker: ChunkCheck | None = None
     try:
@@ -230,10 +233,11 @@ def _parse(
             return parsed
         names, header_problems = match_header(header, columns, required, what)
         problems.extend(header_problems)
-        if any(name not in names for name in required):
-            return parsed  # every row would lack the column: the header problem says it all
+        # A missing required column leaves every row invalid; the header's problem says
+        # so once, and the rows are still checked for everything else they hold.
+        missing = frozenset(name for name in required if name not in names)
         checker = make_checker(names)
-        code_at = names.index("patient_id")
+        code_at = names.index("patient_id") if "patient_id" in names else None
         width = len(header)
         for row, cells in enumerate(reader, start=1):
             if not cells or (
@@ -263,9 +267,11 @@ def _parse(
     return parsed
 
 
-def _well_formed_code(cells: Sequence[str], at: int, problems: Sequence[Problem]) -> str | None:
-    """The patient code of a refused row, unless the code itself is what was wrong."""
-    if any(problem.column == "patient_id" for problem in problems):
+def _well_formed_code(
+    cells: Sequence[str], at: int | None, problems: Sequence[Problem]
+) -> str | None:
+    """The patient code of a refused row, unless the code itself is what was wrong (or absent)."""
+    if at is None or any(problem.column == "patient_id" for problem in problems):
         return None
     try:
         return parse_patient_code(unneutralise(cells[at]))
@@ -337,7 +343,7 @@ def parse_sessions_csv(
     """
 
     def make_checker(names: list[str | None]) -> ChunkCheck:
-        if fast:
+        if fast and all(name in names for name in REQUIRED_COLUMNS):
             return FastSessionCheck(names, today=today, tz=tz, now=now)
         return _row_by_row(
             names,

@@ -173,6 +173,21 @@ def test_two_decisions_at_the_same_time_in_one_file_are_refused(with_patients: E
     )
 
 
+def test_a_missing_decision_column_still_lets_every_row_problem_be_reported(
+    with_patients: Engine,
+) -> None:
+    data = decisions_file(
+        decision(decided_at="03/04/2026"), columns=["patient_id", "decided_at", "rationale"]
+    )
+    lines = refused_with(
+        with_patients,
+        data,
+        "row 0, column decision: required column missing",
+        "row 1, column decided_at: '03/04/2026' is not an ISO 8601 date",
+    )
+    assert len(lines) == 2, lines
+
+
 def test_an_unknown_column_in_a_decisions_file_is_refused(with_patients: Engine) -> None:
     refused_with(
         with_patients,

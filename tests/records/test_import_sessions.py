@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -340,6 +340,28 @@ def test_the_guess_for_an_unknown_column_is_never_one_the_file_already_has(
 def test_a_missing_required_column_is_refused_and_named(engine: Engine) -> None:
     data = sessions_file(session(), columns=["patient_id", "session_date", "dose_mg"])
     refused_with(engine, data, "row 0, column route: required column missing")
+
+
+def test_a_missing_required_column_still_lets_every_row_problem_be_reported(
+    engine: Engine,
+) -> None:
+    data = sessions_file(
+        session(session_date="03/04/2026"),
+        session(patient_id="P 2", panic="11"),
+        columns=["session_date", "patient_id", "panic"],
+    )
+    lines = refused_with(
+        engine,
+        data,
+        "row 0, column route: required column missing",
+        "row 0, column dose_mg: required column missing",
+        "row 1, column session_date: '03/04/2026' is not an ISO 8601 date",
+        "row 2, column patient_id:",
+        "row 2, column panic:",
+    )
+    assert len(lines) == 5, lines  # nothing about each row lacking the absent columns
+    slow = parse_sessions_csv(data, today=date(2026, 11, 20), tz=UTC_ZONE, fast=False)
+    assert slow.problems.lines() == lines
 
 
 def test_a_column_given_twice_is_refused(engine: Engine) -> None:
