@@ -176,8 +176,7 @@ if kind == DecisionKind.ADJUST_DOSE:
     with before:
         st.number_input(
             "Dose from (mg)",
-            min_value=0.0,
-            max_value=1000.0,
+            step=1.0,
             value=None,
             format="%g",
             key=key("dose_from"),
@@ -186,8 +185,7 @@ if kind == DecisionKind.ADJUST_DOSE:
     with after:
         st.number_input(
             "Dose to (mg)",
-            min_value=0.0,
-            max_value=1000.0,
+            step=1.0,
             value=None,
             format="%g",
             key=key("dose_to"),
@@ -205,8 +203,7 @@ elif kind == DecisionKind.SWITCH_ROUTE:
         widgets.field_problems(problems, "route_to")
         st.number_input(
             "Starting dose on the new route (mg, optional)",
-            min_value=0.0,
-            max_value=1000.0,
+            step=1.0,
             value=None,
             format="%g",
             placeholder="not decided yet",

@@ -267,13 +267,13 @@ elif code:
 
 
 def number_widget(field: Field, label: str | None = None) -> None:
+    # No min_value/max_value: the browser would keep an out-of-range number from
+    # reaching the app at all, and the field would save as "not recorded" (a PHQ-9
+    # item 9 of 4 would then fire no flag). The range is checked with the rest, by
+    # check_session, and reported beside the field like any other problem.
     integer = field.kind is Kind.INTEGER
-    low = field.low if field.low is not None else 0
-    high = field.high if field.high is not None else 1000
     st.number_input(
         label or field.label.capitalize(),
-        min_value=int(low) if integer else float(low),
-        max_value=int(high) if integer else float(high),
         step=1 if integer else 1.0,
         value=None,
         format="%d" if integer else "%g",

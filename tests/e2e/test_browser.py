@@ -335,3 +335,63 @@ def test_a_link_to_a_report_opens_that_report_after_logging_in(
         "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4", timeout=30_000
     )
     assert hosts <= {"127.0.0.1", "localhost", ""}, f"requests left the machine: {hosts}"
+
+
+def _session_count(env: dict[str, str]) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from models.tables import session_table
+
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            counted = select(func.count()).select_from(session_table)
+            return int(connection.execute(counted).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_a_number_out_of_range_is_reported_not_saved_as_not_recorded(
+    dashboard: str, demo_env: dict[str, str], page: Any
+) -> None:
+    """The browser itself must not swallow an out-of-range number: a PHQ-9 item 9 of 4
+    saved as "not recorded" would fire no safety flag."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{dashboard}/log_session")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("textbox", name="Username").fill("demo")
+    page.get_by_role("textbox", name="Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Log a session")).to_be_visible()
+    choose(page, "Patient", "DEMO-003")
+    settle(page)
+    choose(page, "Route", "IV ketamine")
+    settle(page)
+    for label, typed in (
+        ("Dose (mg)", "35"),
+        ("PHQ-9 total", "15"),
+        ("PHQ-9 item 9", "4"),
+        ("Systolic before dosing", "1600"),
+        ("Diastolic before dosing", "95"),
+    ):
+        page.get_by_role("spinbutton", name=label).fill(typed)
+        page.keyboard.press("Tab")
+        settle(page)
+    before = _session_count(demo_env)
+    page.get_by_role("button", name="Save session").click()
+    settle(page)
+    expect(page.get_by_text("Not saved: 2 problems")).to_be_visible()
+    expect(page.get_by_text("4 is out of range: it must be from 0 to 3")).to_be_visible()
+    expect(page.get_by_text("1600 is out of range: it must be from 50 to 300")).to_be_visible()
+    assert _session_count(demo_env) == before
+    # Corrected, the same form saves, with the values as typed.
+    page.get_by_role("spinbutton", name="PHQ-9 item 9").fill("2")
+    page.get_by_role("spinbutton", name="Systolic before dosing").fill("160")
+    page.keyboard.press("Tab")
+    settle(page)
+    page.get_by_role("button", name="Save session").click()
+    settle(page)
+    expect(page.get_by_text("Session saved for DEMO-003.")).to_be_visible()
+    assert _session_count(demo_env) == before + 1
