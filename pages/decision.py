@@ -52,6 +52,7 @@ if not choices:
     st.stop()
 
 code = widgets.patient_picker(choices)
+treatments = {choice.code: choice.treatment_status for choice in choices}
 if code is None:
     st.info("Choose the patient the decision is about.", icon=":material/search:")
     st.stop()
@@ -86,7 +87,10 @@ else:
         icon=":material/check:",
     )
 for item in review.recommendations:
-    st.info(widgets.recommendation_markdown(item), icon=":material/lightbulb:")
+    st.info(
+        widgets.recommendation_markdown(item, treatments.get(code, "")),
+        icon=":material/lightbulb:",
+    )
 if review.addressed:
     st.caption(
         "Already addressed: "
@@ -264,7 +268,9 @@ if saved:
     left_open = forms.flags_left_open(st.session_state.get(CONSIDERED, []), now_status)
     if left_open:
         st.warning(left_open, icon=":material/schedule:")
-    widgets.status_summary(now_status, title=f"{saved}: status now")
+    widgets.status_summary(
+        now_status, title=f"{saved}: status now", treatment_status=treatments.get(saved, "")
+    )
     st.page_link(
         navigation.PATIENT_REPORT.path,
         label="Open the patient's report",

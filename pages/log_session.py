@@ -427,7 +427,11 @@ if saved:
         as_of=state.local_today_date(),
         config=state.rules(),
     )
-    widgets.status_summary(now_review, title=f"{saved_code}: status now")
+    widgets.status_summary(
+        now_review,
+        title=f"{saved_code}: status now",
+        treatment_status=next((c.treatment_status for c in choices if c.code == saved_code), ""),
+    )
     st.page_link(
         navigation.PATIENT_REPORT.path,
         label="Open the patient's report",

@@ -156,7 +156,10 @@ st.caption("Options for the care team to weigh with the patient, each with its r
 boxes = {"review_safety": st.error, "continue": st.success}
 for item in review.recommendations:
     box = boxes.get(item.code, st.warning)
-    box(widgets.recommendation_markdown(item), icon=":material/lightbulb:")
+    box(
+        widgets.recommendation_markdown(item, patient.treatment_status),
+        icon=":material/lightbulb:",
+    )
 
 if actor.can(Permission.WRITE_CLINICAL):
     with st.container(horizontal=True):

@@ -82,7 +82,7 @@ RECOMMENDATION_WORDS: dict[str, str] = {
     Recommendation.PAUSE: "Consider a pause, decided with the patient",
     Recommendation.ADJUST_DOSE: "Consider adjusting the dose",
     Recommendation.SWITCH_ROUTE: "Consider another route",
-    Recommendation.CONTINUE: "Consider continuing; note any watch signal",
+    Recommendation.CONTINUE: "Consider continuing the current plan",
 }
 
 ROUTE_WORDS: dict[str, str] = {

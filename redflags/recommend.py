@@ -56,6 +56,9 @@ FAST_ONSET_FLAGS: tuple[str, ...] = (
 )
 FAST_ONSET_ROUTES: tuple[str, ...] = (Route.KETAMINE_IV.value, Route.KETAMINE_IM.value)
 
+#: The option "continue" presents; its reason goes on with what the patient's sessions show.
+CONTINUE_OPTION = "Consider continuing the current plan"
+
 
 @dataclass(frozen=True)
 class OpenFlags:
@@ -252,7 +255,7 @@ def recommendations(
             ],
             ": no unaddressed safety, red or watch flag",
         )
-        reason = "Consider continuing the current plan" + note + "."
+        reason = CONTINUE_OPTION + note + "."
         return np.asarray(reason, dtype=object), flags.joined(watch_codes, "code", ";")[who]
 
     applies: dict[Recommendation, tuple[BoolArray, Reasoning]] = {

@@ -18,7 +18,7 @@ from models import page_queries, queries
 from redflags.clinic_time import clinic_timezone
 from redflags.codes import Recommendation, Status, TreatmentStatus
 from redflags.config import RulesConfig
-from redflags.engine import PatientReview, Review, sort_review
+from redflags.engine import PatientReview, RecommendationItem, Review, sort_review
 from redflags.fields import ROUTES
 from redflags.labels import (
     STALE_MARK,
@@ -32,6 +32,7 @@ from redflags.labels import (
     status_text,
     treatment_words,
 )
+from redflags.recommend import CONTINUE_OPTION
 from services import audit
 from services.access import Actor, Permission, require
 from services.review import end_of_day_utc, weekly_review
@@ -71,7 +72,7 @@ CASELOAD_COLUMNS: tuple[str, ...] = (
 
 #: What the table says instead of "continue" while a decision holds treatment.
 HELD_TREATMENTS: dict[str, str] = {
-    TreatmentStatus.PAUSED.value: "Treatment paused: discuss when (and whether) to resume",
+    TreatmentStatus.PAUSED.value: "Treatment paused: consider when (and whether) to resume",
     TreatmentStatus.STOPPED.value: "Treatment stopped by a decision",
 }
 
@@ -254,6 +255,33 @@ def caseload(
             details={"as_of": as_of.isoformat(), "patients": len(rows)},
         )
     return Caseload(as_of=as_of, rows=rows.loc[:, list(CASELOAD_COLUMNS)], review=review)
+
+
+#: What "continue" presents instead while a decision holds treatment; its evidence stays.
+HELD_OPTIONS: dict[str, str] = {
+    TreatmentStatus.PAUSED.value: (
+        "Treatment is paused by a decision — consider discussing with the patient when "
+        "(and whether) to resume"
+    ),
+    TreatmentStatus.STOPPED.value: (
+        "Treatment was stopped by a decision — consider whether anything is left to discuss"
+    ),
+}
+
+
+def reason_to_discuss(item: RecommendationItem, treatment_status: str) -> str:
+    """A recommendation's reason as the pages show it, given the patient's treatment status.
+
+    "Consider continuing the current plan" would contradict a pause or a stop
+    that a decision recorded: while treatment is held, the option says what the
+    decision left to discuss, followed by the same evidence.
+    """
+    held = HELD_OPTIONS.get(treatment_status)
+    if held is None or item.code != Recommendation.CONTINUE:
+        return item.reason
+    if not item.reason.startswith(CONTINUE_OPTION):
+        return item.reason
+    return held + item.reason.removeprefix(CONTINUE_OPTION)
 
 
 def first_to_discuss(recommendations: Iterable[str], treatment_status: str) -> str:

@@ -16,6 +16,7 @@ from redflags.labels import (
     recommendation_words,
 )
 from services.access import Actor, Permission
+from services.caseload import reason_to_discuss
 from services.patients import PatientChoice
 from ui import state
 
@@ -25,15 +26,17 @@ PATIENT_PARAM = "patient"
 CURRENT_PATIENT = "current_patient"
 
 
-def recommendation_markdown(item: RecommendationItem) -> str:
+def recommendation_markdown(item: RecommendationItem, treatment_status: str = "") -> str:
     """A recommendation as markdown: the option it presents in bold, then its evidence.
 
     Every reason reads "option: evidence" (rules.md §9 in words), so the option
-    is not repeated after a heading; the short heading is the fallback.
+    is not repeated after a heading; the short heading is the fallback. With the
+    patient's treatment status, "continue" says what a pause or stop left to discuss.
     """
-    option, colon, evidence = item.reason.partition(": ")
+    reason = reason_to_discuss(item, treatment_status)
+    option, colon, evidence = reason.partition(": ")
     if not colon:
-        return f"**{recommendation_words(item.code)}.** {plain(item.reason)}"
+        return f"**{recommendation_words(item.code)}.** {plain(reason)}"
     return f"**{plain(option)}:** {plain(evidence)}"
 
 
@@ -147,7 +150,7 @@ def csv_download(
     )
 
 
-def status_summary(review: PatientReview, *, title: str) -> None:
+def status_summary(review: PatientReview, *, title: str, treatment_status: str = "") -> None:
     """A patient's status in a box: badge, open and addressed flags, what to discuss."""
     with st.container(border=True):
         st.markdown(f"**{plain(title)}**")
@@ -168,5 +171,8 @@ def status_summary(review: PatientReview, *, title: str) -> None:
             # pause for unrelenting despair any less worth discussing.
             st.markdown(
                 "To discuss:\n"
-                + "\n".join(f"- {recommendation_markdown(item)}" for item in review.recommendations)
+                + "\n".join(
+                    f"- {recommendation_markdown(item, treatment_status)}"
+                    for item in review.recommendations
+                )
             )

@@ -75,6 +75,17 @@ def test_recommendations_are_worded_as_options_with_their_reasons(demo_engine: E
     assert all(box.count("Consider") == 1 for box in (safety, *advice)), "the option said once"
 
 
+def test_a_paused_patient_without_open_flags_is_not_told_to_continue(demo_engine: Engine) -> None:
+    at = report("DEMO-021")  # paused by a demo decision, no flag open since
+    assert "treatment paused" in all_text(at)
+    advice = [box.value.replace("\\", "") for box in at.success]
+    assert any(
+        box.startswith("**Treatment is paused by a decision — consider discussing")
+        for box in advice
+    ), advice
+    assert "continuing" not in " ".join(advice)
+
+
 def test_four_plotly_charts_are_drawn_with_the_thresholds_of_the_rules(demo_engine: Engine) -> None:
     at = report("DEMO-001")
     themes, phq9, bp, dose = figures(at)

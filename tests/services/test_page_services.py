@@ -78,11 +78,38 @@ def test_a_held_treatment_replaces_continue_but_never_a_flagged_recommendation()
     from services.caseload import first_to_discuss
 
     assert first_to_discuss(["continue"], "paused").startswith("Treatment paused")
-    assert first_to_discuss(["continue"], "active") == "Consider continuing; note any watch signal"
+    assert first_to_discuss(["continue"], "active") == "Consider continuing the current plan"
     assert first_to_discuss(["review_safety", "pause"], "paused") == (
         "Consider a same-day safety review"
     )
     assert first_to_discuss([], "paused") == ""
+
+
+def test_a_held_treatment_turns_continue_into_what_the_decision_left_to_discuss() -> None:
+    from redflags.engine import RecommendationItem
+    from services.caseload import reason_to_discuss
+
+    quiet = RecommendationItem(
+        "continue",
+        1,
+        "Consider continuing the current plan: no unaddressed safety, red or watch flag.",
+        (),
+    )
+    assert reason_to_discuss(quiet, "active") == quiet.reason
+    paused = reason_to_discuss(quiet, "paused")
+    assert paused.startswith("Treatment is paused by a decision — consider discussing")
+    assert paused.endswith(": no unaddressed safety, red or watch flag."), "the evidence stays"
+    assert "continuing" not in paused
+    assert reason_to_discuss(quiet, "stopped").startswith("Treatment was stopped by a decision")
+    watched = RecommendationItem(
+        "continue",
+        1,
+        "Consider continuing the current plan; note for the next session: watch: x.",
+        (),
+    )
+    assert reason_to_discuss(watched, "paused").endswith("; note for the next session: watch: x.")
+    pause = RecommendationItem("pause", 1, "Consider a moment to pause: despair 9.", ("x",))
+    assert reason_to_discuss(pause, "paused") == pause.reason, "a flag's option is never replaced"
 
 
 def test_choosing_every_route_keeps_patients_without_a_session(clinic: Engine) -> None:
