@@ -409,6 +409,19 @@ def decision_time_taken(session: Session, *, patient_id: int, decided_at: dateti
     return session.execute(statement.limit(1)).first() is not None
 
 
+def first_decision_between(
+    session: Session, *, patient_id: int, start_utc: datetime, end_utc: datetime
+) -> datetime | None:
+    """When this patient's first decision in [start_utc, end_utc) was recorded, if any."""
+    statement = select(func.min(col(Decision.decided_at))).where(
+        col(Decision.patient_id) == patient_id,
+        col(Decision.decided_at) >= start_utc,
+        col(Decision.decided_at) < end_utc,
+    )
+    found = session.execute(statement).scalar_one_or_none()
+    return found if isinstance(found, datetime) else None
+
+
 def has_later_decision(session: Session, *, patient_id: int, decided_at: datetime) -> bool:
     """Whether this patient has a decision recorded after ``decided_at``."""
     statement = select(col(Decision.id)).where(

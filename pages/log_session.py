@@ -289,7 +289,14 @@ with row[0]:
     st.date_input("Session date", value=None, format=date_input_format(), key=DAY)
     widgets.field_problems(problems, "session_date")
 with row[1]:
-    st.time_input("Time (optional)", value=None, step=300, key=TIME)
+    st.time_input(
+        "Time (optional)",
+        value=None,
+        step=300,
+        key=TIME,
+        help="Asked for when the patient has a care-team decision that day: the review needs "
+        "to know whether the decision came before or after the session.",
+    )
 with row[2]:
     st.selectbox(
         "Route",

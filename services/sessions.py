@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from models import queries
 from models.db import read_session, write_session
@@ -21,6 +22,7 @@ from redflags.validation import Problem, validate_session_row
 from services import audit
 from services.access import Actor, Permission, require
 from services.report import record_patient_view
+from services.review import end_of_day_utc
 
 P = ParamSpec("P")
 EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
@@ -115,6 +117,9 @@ def log_session(
                 None,
                 [Problem("no patient has this code: add the patient first", None, "patient_id")],
             )
+        undated = _undated_against_a_decision(session, patient_id=patient.id, record=record)
+        if undated:
+            return SaveResult(None, undated)
         at = cast(datetime, record["session_at"])  # typed by the validator
         if queries.session_time_taken(session, patient_id=patient.id, session_at=at):
             return SaveResult(
@@ -149,6 +154,37 @@ def log_session(
             details={"after": _audit_values(row)},
         )
         return SaveResult(row.id)
+
+
+def _undated_against_a_decision(
+    session: Session, *, patient_id: int, record: Mapping[str, object]
+) -> list[Problem]:
+    """A session without a time on a day that has a decision of this patient: the problem.
+
+    A session given only its date is stored at the start of that day, so any
+    decision recorded later that day would count as after it and address its
+    flags (rules.md §8), even one taken in the morning about an afternoon
+    session. On such a day the session's time is asked for instead.
+    """
+    if record["time_recorded"]:
+        return []
+    tz = clinic_timezone()
+    start = cast(datetime, record["session_at"])  # the clinic day's start, naive UTC
+    day = utc_to_local(start, tz).date()
+    decided = queries.first_decision_between(
+        session, patient_id=patient_id, start_utc=start, end_utc=end_of_day_utc(day, tz)
+    )
+    if decided is None:
+        return []
+    return [
+        Problem(
+            f"this patient has a care-team decision recorded at {utc_to_local(decided, tz):%H:%M} "
+            "that day: enter the session's time too, so that the review can tell whether the "
+            "decision came before or after the session",
+            None,
+            "session_date",
+        )
+    ]
 
 
 def _reason(text: str, needed: str, field_name: str) -> tuple[str, list[Problem]]:
@@ -192,6 +228,9 @@ def edit_session(
                 None,
                 [Problem("a session cannot move to another patient", None, "patient_id")],
             )
+        undated = _undated_against_a_decision(session, patient_id=row.patient_id, record=record)
+        if undated:
+            return SaveResult(None, undated)
         at = cast(datetime, record["session_at"])  # typed by the validator
         if queries.session_time_taken(
             session, patient_id=row.patient_id, session_at=at, other_than=session_id

@@ -153,6 +153,53 @@ def test_a_decision_addresses_the_flags_it_considered_and_status_follows(clinic:
     assert decided["treatment_status"] == {"before": "active", "after": "paused"}
 
 
+def test_a_session_without_its_time_on_a_day_with_a_decision_asks_for_the_time(
+    clinic: Engine,
+) -> None:
+    """A date alone would put the afternoon's session before the morning's decision."""
+    for when in ("2026-11-18T09:30", "2026-11-20T09:30"):
+        assert log_session(engine=clinic, actor=CLINICIAN, values=_hard_panic(when), today=TODAY).ok
+    _decide(clinic, "continue", "2026-11-24T09:05")
+    config = load_rules()
+
+    def status() -> str:
+        report = patient_report(
+            engine=clinic, actor=CLINICIAN, patient_code="007", as_of=TODAY, config=config
+        )
+        return str(report.review.status)
+
+    assert status() == "green", "the decision addressed repeated panic"
+    created = sum(action == "session_created" for action, _ in _audit(clinic))
+    undated = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-24"), today=TODAY
+    )
+    assert not undated.ok and [p.column for p in undated.problems] == ["session_date"]
+    assert "decision recorded at 09:05 that day: enter the session's time" in (
+        undated.problems[0].message
+    )
+    assert sum(action == "session_created" for action, _ in _audit(clinic)) == created
+    assert status() == "green"
+    timed = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-24T14:00"), today=TODAY
+    )
+    assert timed.ok and status() == "red", "the afternoon's hard session is after the decision"
+    # An edit that drops the time is asked for it too; a day without a decision takes a date.
+    assert timed.record_id is not None
+    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=timed.record_id)
+    dropped = edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=timed.record_id,
+        values=form | {"session_date": "2026-11-24"},
+        reason="time unknown",
+        today=TODAY,
+    )
+    assert [p.column for p in dropped.problems] == ["session_date"]
+    assert log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-23"), today=TODAY
+    ).ok
+
+
 def test_only_the_latest_decision_sets_the_treatment_status(clinic: Engine) -> None:
     _decide(clinic, "stop", "2026-11-22T10:00")
     _decide(clinic, "adjust_dose", "2026-11-01T10:00")  # an older decision, recorded late
