@@ -114,8 +114,14 @@ def _read_password(name: str) -> str:
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
-        first = getpass.getpass(f"Password for {name}: ")
-        second = getpass.getpass("Repeat the password: ")
+        try:
+            first = getpass.getpass(f"Password for {name}: ")
+            second = getpass.getpass("Repeat the password: ")
+        except EOFError:  # Ctrl-D at the prompt
+            raise CommandError(
+                "No password given: the prompt was closed (Ctrl-D); nothing was created. "
+                "Run the command again and type the password twice."
+            ) from None
         if first != second:
             raise CommandError("The two passwords differ; nothing was created. Try again.")
         return first
