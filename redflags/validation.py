@@ -282,7 +282,14 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
             if abs(offset) > timedelta(hours=14):
                 raise Invalid(f"{_shown(text)} has a UTC offset beyond ±14:00")
         utc = (moment - offset).replace(tzinfo=None)
-        return ParsedTime(utc=utc, time_given=True, local_date=utc_to_local(utc, tz).date())
+        local_date = utc_to_local(utc, tz).date()
+        if not EARLIEST_YEAR <= local_date.year <= LATEST_YEAR:
+            # The export writes clinic time: a year it could not import again is refused here.
+            raise Invalid(
+                f"{_shown(text)} falls in the year {local_date.year} at the clinic: dates run "
+                f"from {EARLIEST_YEAR} to {LATEST_YEAR}; check the date and its offset"
+            )
+        return ParsedTime(utc=utc, time_given=True, local_date=local_date)
     if is_utc_zone(tz):
         return ParsedTime(utc=moment, time_given=True, local_date=day)
     earlier = local_to_utc(moment.replace(fold=0), tz)

@@ -390,6 +390,8 @@ def test_a_column_given_twice_is_refused(engine: Engine) -> None:
         ("1899-12-31T23:59", "'1899-12-31T23:59' has the year 1899: dates run from 1900"),
         ("0001-01-01T00:00+01:00", "'0001-01-01T00:00+01:00' has the year 1: dates run"),
         ("9999-12-31T23:00-05:00", "'9999-12-31T23:00-05:00' has the year 9999: dates run"),
+        # Its export (clinic time, UTC here) would read 1899-12-31T23:30 and not import again.
+        ("1900-01-01T00:30+01:00", "'1900-01-01T00:30+01:00' falls in the year 1899 at the"),
     ],
 )
 def test_bad_session_dates_are_refused_with_the_reason(
