@@ -19,18 +19,37 @@ from ui import navigation, state, wording
 
 TABLE_ROW_HEIGHT = 35  # Streamlit's default row height, px
 
+AS_OF = "review.as_of"
+
 actor = state.require_login()
 st.title("Weekly review")
 
+today = state.local_today_date()
+
+
+def back_to_today() -> None:
+    st.session_state[AS_OF] = state.local_today_date()
+
+
 as_of = st.date_input(
     "As of",
-    value=state.local_today_date(),
+    value=today,
+    max_value=today,
     format=date_input_format(),
-    key="review.as_of",
+    key=AS_OF,
     persist_state="session",
     width=200,
-    help="Only sessions and decisions on or before this day count.",
+    help="Only sessions and decisions on or before this day count. The date stays while you "
+    "move between pages.",
 )
+if as_of != today:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.warning(
+            f"**Not today's review:** the caseload as it was on {format_date(as_of)}. Sessions "
+            "and decisions after that day are left out.",
+            icon=":material/history:",
+        )
+        st.button("Back to today", icon=":material/today:", on_click=back_to_today)
 everyone = caseload(
     engine=state.engine(),
     actor=actor,
@@ -107,9 +126,7 @@ st.caption(
 )
 
 if everyone.rows["latest_session"].isna().all():
-    st.warning(
-        wording.no_session_warning(as_of, state.local_today_date()), icon=":material/event_busy:"
-    )
+    st.warning(wording.no_session_warning(as_of, today), icon=":material/event_busy:")
 
 if view.table.empty:
     st.info(

@@ -154,6 +154,21 @@ def test_an_earlier_as_of_date_reviews_the_caseload_as_it_was(demo_engine: Engin
     assert not after.equals(before)
 
 
+def test_an_earlier_date_is_said_plainly_and_one_click_brings_back_today(
+    demo_engine: Engine,
+) -> None:
+    at = review_page()
+    assert "Not today's review" not in all_text(at)
+    assert at.date_input(key="review.as_of").max == today(), "no review of days to come"
+    at.date_input(key="review.as_of").set_value(today() - timedelta(days=30)).run()
+    assert "Not today's review" in all_text(at)
+    (back,) = [b for b in at.button if b.label == "Back to today"]
+    back.click().run()
+    no_exception(at)
+    assert at.date_input(key="review.as_of").value == today()
+    assert "Not today's review" not in all_text(at)
+
+
 def test_a_date_before_any_session_says_so_instead_of_an_all_green_caseload(
     demo_engine: Engine,
 ) -> None:
