@@ -193,25 +193,41 @@ def _flag_list(codes: object) -> str:
     return "; ".join(flag_words(code) for code in text.split(";") if code)
 
 
+def _change(before: str, after: str) -> str:
+    """ "a → b" for a change; the value alone when only the one before was recorded
+    (a pause or a stop notes the treatment it held); "→ b" for only the one after."""
+    if before and after:
+        return f"{before} → {after}"
+    if before:
+        return before
+    return f"→ {after}" if after else ""
+
+
 def _route_change(before: object, after: object) -> str:
-    a, b = route_words(_text(before)), route_words(_text(after))
-    if not a and not b:
-        return ""
-    return f"{a or '?'} → {b or '?'}"
+    return _change(route_words(_text(before)), route_words(_text(after)))
+
+
+def _dose_change(before: object, after: object) -> str:
+    shown = _change(_number(before), _number(after))
+    return f"{shown} mg" if shown else ""
+
+
+def _people(text: object) -> str:
+    """Participants as stored ("a;b") read as a list ("a; b")."""
+    return "; ".join(part.strip() for part in _text(text).split(";") if part.strip())
 
 
 def decision_table(decisions: pd.DataFrame) -> pd.DataFrame:
     """The care-team decisions, newest first, every value as text."""
     rows = []
     for d in decisions.sort_values("decided_at", ascending=False).to_dict("records"):
-        dose_from, dose_to = _number(d.get("dose_from_mg")), _number(d.get("dose_to_mg"))
         rows.append(
             {
                 "decided": _moment(d["decided_at"]),
                 "decision": decision_words(_text(d["decision"])),
                 "route": _route_change(d.get("route_from"), d.get("route_to")),
-                "dose": f"{dose_from or '?'} → {dose_to or '?'} mg" if dose_from or dose_to else "",
-                "participants": _text(d.get("participants")),
+                "dose": _dose_change(d.get("dose_from_mg"), d.get("dose_to_mg")),
+                "participants": _people(d.get("participants")),
                 "patient_view": _text(d.get("patient_view")),
                 "rationale": _text(d.get("rationale")),
                 "flags_considered": _flag_list(d.get("flags_considered")),

@@ -251,6 +251,28 @@ def test_the_decision_table_says_what_was_decided_in_words() -> None:
     assert row["flags_considered"] == "Repeated overwhelming panic; Watch: unresolved despair"
 
 
+def test_a_pause_shows_the_treatment_it_held_without_question_marks() -> None:
+    decisions = pd.DataFrame(
+        {
+            "decided_at": [datetime(2026, 11, 12, 9), datetime(2026, 11, 11, 9)],
+            "decision": ["pause", "adjust_dose"],
+            "route_from": ["ketamine_iv", None],
+            "route_to": [None, None],
+            "dose_from_mg": [40.0, None],
+            "dose_to_mg": [None, 30.0],
+            "participants": ["Dr. Hana Sato;patient; therapist", ""],
+            "patient_view": ["", ""],
+            "rationale": ["", ""],
+            "flags_considered": ["", ""],
+            "recorded_by": ["cleo", "cleo"],
+        }
+    )
+    paused, adjusted = decision_table(decisions).to_dict("records")
+    assert (paused["route"], paused["dose"]) == ("IV ketamine", "40 mg")
+    assert paused["participants"] == "Dr. Hana Sato; patient; therapist"
+    assert (adjusted["route"], adjusted["dose"]) == ("", "→ 30 mg")
+
+
 def test_the_rules_table_has_every_value_with_the_comment_above_it() -> None:
     config = load_rules()
     table = rules_table(config, SHIPPED_RULES_FILE)
