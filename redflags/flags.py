@@ -363,11 +363,13 @@ def mood_evidence(phq: PhqSummary, config: RulesConfig, as_of: date) -> list[_Ev
 def _review_point_evidence(
     phq: PhqSummary, patient: IntArray, config: RulesConfig, as_of: date
 ) -> _Evidence:
-    """The session that made the count reach ``outcome.review_after``, when it came
-    after the latest PHQ-9: it is evidence for nonresponse too (rules.md §8), so a
-    decision recorded before it does not address the flag."""
+    """The session that made the count reach ``outcome.review_after``: the "after at
+    least 8 sessions" of nonresponse, shown beside the PHQ-9 scores (unless it is one
+    of those sessions). When it came after the latest PHQ-9 it is also the latest
+    evidence (rules.md §8): a decision recorded before it does not address the flag."""
     nth_at = phq.review_after_at[patient]
-    later = patient[nth_at > phq.latest_at[patient]]
+    other = (nth_at != phq.latest_at[patient]) & (nth_at != phq.baseline_at[patient])
+    later = patient[other & ~np.isnat(nth_at)]
     at = phq.review_after_at[later]
     number = np.full(len(later), config.outcome.review_after, dtype=np.int64)
     return _Evidence(

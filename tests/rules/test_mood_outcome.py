@@ -84,6 +84,25 @@ def test_nonresponse_is_a_watch_signal() -> None:
     assert row_of(result)["status"] == "amber"
 
 
+def test_nonresponse_shows_the_session_that_made_eight_between_its_scores() -> None:
+    rows = weekly("P1", {"phq9": 20}, *({} for _ in range(8)), {"phq9": 19})
+    eighth = rows[7]["session_at"]
+    flag = finding(review(rows, as_of=LATE), "nonresponse")
+    assert [e.get("role", e.get("sessions_in_all")) for e in flag["evidence"]] == [
+        "baseline",
+        8,
+        "latest",
+    ]
+    assert flag["evidence"][1]["session_at"] == eighth
+    assert f"{eighth.day} {eighth:%b} {eighth.year}: session 8; " in flag["sentence"]
+    assert flag["evidence_at"] == rows[-1]["session_at"], "the latest score is the latest evidence"
+
+
+def test_the_eighth_session_is_not_repeated_when_it_holds_the_latest_score() -> None:
+    flag = finding(review(scores(20, *([None] * 6), 19), as_of=LATE), "nonresponse")
+    assert [e.get("role") for e in flag["evidence"]] == ["baseline", "latest"]
+
+
 def test_nonresponse_needs_two_scores() -> None:
     assert mood(20, extra_sessions=9) == set()
 
