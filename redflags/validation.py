@@ -456,7 +456,8 @@ def check_session(
                 problems.append(
                     Problem(
                         f"{when.local_date.isoformat()} is in the future (today is "
-                        f"{today.isoformat()} at the clinic): record sessions that took place",
+                        f"{today.isoformat()} at the clinic): a session is recorded once it has "
+                        "taken place",
                         row,
                         "session_date",
                     )
@@ -466,8 +467,8 @@ def check_session(
                 problems.append(
                     Problem(
                         f"{str(text).strip()} is later than now ({local_now:%H:%M} on "
-                        f"{local_now.date().isoformat()} at the clinic): record sessions that "
-                        "took place",
+                        f"{local_now.date().isoformat()} at the clinic): a session is recorded "
+                        "once it has taken place",
                         row,
                         "session_date",
                     )
@@ -631,7 +632,7 @@ def check_decision(
             problems.append(
                 Problem(
                     f"{str(raw.get('decided_at', '')).strip()} is in the future: "
-                    "record decisions that have been taken",
+                    "a decision is recorded once it has been taken",
                     row,
                     "decided_at",
                 )

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from redflags.codes import DecisionKind
 from redflags.csv_format import format_number
 from redflags.fields import SESSION_FIELDS, THEMES, Field, Kind
-from redflags.labels import decision_words, flag_words, format_dose, format_moment, route_words
+from redflags.labels import (
+    decision_words,
+    flag_words,
+    format_date,
+    format_dose,
+    format_moment,
+    route_words,
+)
 from redflags.validation import Problem
 
 if TYPE_CHECKING:
@@ -142,7 +149,22 @@ def in_form_words(message: str, column: str | None = None) -> str:
     if column is not None and message.startswith(_NO_SUBJECT):
         message = f"{column} {message}"
     worded = _COLUMN_NAME.sub(lambda match: FORM_WORDS[match.group(1)], message)
+    worded = _ISO_MOMENT.sub(_moment_in_words, worded)
     return worded[:1].upper() + worded[1:]
+
+
+#: An ISO date or date-time in a validator's message (the CSV's form of it).
+_ISO_MOMENT = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?\b")
+
+
+def _moment_in_words(match: re.Match[str]) -> str:
+    """ "2026-11-28T09:30" as the forms show dates ("28 Nov 2026, 09:30")."""
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return match[0]  # not a real date: shown as typed
+    shown = format_date(day)
+    return f"{shown}, {match[4]}:{match[5]}" if match[4] else shown
 
 
 def problems_by_field(problems: Iterable[Problem]) -> dict[str | None, list[str]]:

@@ -212,7 +212,8 @@ def test_a_decision_dated_in_the_future_is_refused(demo_engine: Engine) -> None:
     at.date_input(key="decision.day").set_value(today() + timedelta(days=2))
     at.time_input(key="decision.time").set_value(time(9, 0)).run()
     record(explain(at))
-    assert "T09:00 is in the future: record decisions that have been taken" in errors(at)
+    shown = (today() + timedelta(days=2)).strftime("%-d %b %Y")
+    assert f"{shown}, 09:00 is in the future: a decision is recorded once it has been" in errors(at)
     assert stored(demo_engine) == []
 
 

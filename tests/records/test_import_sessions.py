@@ -423,7 +423,7 @@ def test_given_now_an_import_refuses_a_session_later_today(engine: Engine, fast:
     parsed = parse_sessions_csv(later, today=now.date(), tz=UTC_ZONE, fast=fast, now=now)
     assert parsed.problems.lines() == [
         "row 1, column session_date: 2026-11-20T14:01 is later than now (14:00 on 2026-11-20 "
-        "at the clinic): record sessions that took place"
+        "at the clinic): a session is recorded once it has taken place"
     ]
     refused_with(engine, later, "row 1, column session_date: 2026-11-20T14:01 is later", now=now)
     assert clinical_counts(engine) == before

@@ -106,8 +106,18 @@ def test_a_message_without_a_subject_is_given_its_field() -> None:
         "Treatment status must be one of active, paused"
     )
     assert forms.in_form_words("2026-12-01 is in the future", "session_date") == (
-        "2026-12-01 is in the future"
+        "1 Dec 2026 is in the future"
     )
+
+
+def test_dates_in_messages_read_as_the_forms_show_dates() -> None:
+    message = "2026-11-28T09:30 is later than now (01:18 on 2026-11-28 at the clinic)"
+    assert forms.in_form_words(message, "session_date") == (
+        "28 Nov 2026, 09:30 is later than now (01:18 on 28 Nov 2026 at the clinic)"
+    )
+    assert forms.in_form_words("2026-02-30 is not real", "session_date") == (
+        "2026-02-30 is not real"
+    ), "not a date: left as it was"
 
 
 def test_every_column_a_validator_can_name_has_form_words() -> None:
