@@ -213,7 +213,11 @@ for title, found, meaning in groups:
 
 # ---------------------------------------------------------------- charts
 st.subheader("Over time", anchor=False)
-st.caption("Dashed purple lines mark care-team decisions.")
+st.caption(
+    "Dashed purple lines mark care-team decisions. On the themes, ✕ marks a hard session "
+    "(at or above the threshold, not reflected or contained) and ★ a green-light moment; "
+    "the flags count only the recent sessions."
+)
 sessions, decisions = report.sessions, report.decisions
 markers = session_markers(sessions, config)
 span = charts.time_span(sessions, decisions)  # one time axis for all four charts

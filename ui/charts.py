@@ -99,6 +99,8 @@ class _Chart:
     annotations: list[Plain] = field(default_factory=list)
     y_range: list[float] | None = None
     x_range: TimeSpan | None = None
+    #: Taller for a long legend, so that a narrow column still leaves the plot its room.
+    height: int = CHART_HEIGHT
     empty_text: str = "Nothing recorded to draw yet."
 
     def threshold(self, y: float, text: str, dash: str = "dot") -> None:
@@ -205,13 +207,23 @@ class _Chart:
             data=self.traces,
             layout={
                 "title": {"text": self.title, "x": 0},
-                "height": CHART_HEIGHT,
-                "margin": {"l": 60, "r": 10, "t": 70, "b": 10},
+                "height": self.height,
+                "margin": {"l": 60, "r": 10, "t": 70, "b": 10, "autoexpand": True},
                 # Below the plot, so every chart's plot is as wide as the others and
                 # the four time axes line up. Shown even for one series: on the dose
                 # chart of a patient who never changed route, the legend is what names it.
                 "showlegend": True,
-                "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top"},
+                # Anchored to the figure's bottom edge, not to the plot: a legend placed
+                # at a fraction below a plot that a narrow column squeezes lands on the
+                # date labels. The margin grows to hold it.
+                "legend": {
+                    "orientation": "h",
+                    "x": 0,
+                    "xref": "container",
+                    "y": 0,
+                    "yref": "container",
+                    "yanchor": "bottom",
+                },
                 "hovermode": "closest",
                 "xaxis": self._xaxis(),
                 "yaxis": yaxis,
@@ -241,6 +253,7 @@ def theme_figure(
         "Themes per session (0–10)",
         "intensity",
         y_range=[-0.5, 10.5],
+        height=CHART_HEIGHT + 60,
         x_range=x_range or time_span(sessions, decisions),
         empty_text="No theme intensity recorded in these sessions.",
     )
@@ -256,13 +269,8 @@ def theme_figure(
             )
         )
     for kind, symbol, colour, name in (
-        ("hard", "x", HARD_COLOUR, f"hard session (≥ {t.hard}, not reflected or contained)"),
-        (
-            "green",
-            "star",
-            GREEN_COLOUR,
-            f"green-light moment (≥ {t.green}; the Green lights list counts recent sessions)",
-        ),
+        ("hard", "x", HARD_COLOUR, f"hard session (≥ {t.hard}, unresolved)"),
+        ("green", "star", GREEN_COLOUR, f"green-light moment (≥ {t.green})"),
     ):
         mine = markers.loc[markers["kind"] == kind] if not markers.empty else markers
         chart.traces.append(
@@ -338,7 +346,8 @@ def bp_figure(
     """Blood pressure before dosing, at 40 minutes and at discharge, against the thresholds."""
     s = config.safety
     chart = _Chart(
-        f"Blood pressure, mmHg (a rise of ≥ {s.rise_sys}/{s.rise_dia} after dosing is flagged)",
+        "Blood pressure (mmHg)<br><sup>a rise of "
+        f"≥ {s.rise_sys}/{s.rise_dia} after dosing is flagged</sup>",
         "mmHg",
         x_range=x_range or time_span(sessions, decisions),
         empty_text="No blood pressure recorded in these sessions.",

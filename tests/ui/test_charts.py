@@ -176,3 +176,17 @@ def test_every_chart_with_nothing_to_draw_says_so_instead_of_an_empty_axis() -> 
     scored = charts.phq9_figure(sessions(), 20.0, NO_DECISIONS, config)
     assert charts.EMPTY_NOTE not in [a.name for a in scored.layout.annotations]
     assert scored.layout.xaxis.visible is not False
+
+
+def test_the_legend_sits_at_the_figures_bottom_edge_not_at_a_fraction_below_the_plot() -> None:
+    """A legend placed at y = -0.15 of a plot that a narrow column squeezes lands on the
+    date labels; anchored to the container, the margin grows to hold it instead."""
+    frame, config = sessions(), load_rules()
+    themes = charts.theme_figure(frame, session_markers(frame, config), DECISIONS, config)
+    for figure in (themes, charts.dose_figure(frame, DECISIONS)):
+        legend = figure.layout.legend
+        assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
+        assert figure.layout.margin.autoexpand is True
+    names = [trace.name for trace in themes.data]
+    assert max(len(name) for name in names) <= 32, "short legend entries fit several to a row"
+    assert themes.layout.height > charts.CHART_HEIGHT, "room for its eight legend entries"
