@@ -149,7 +149,10 @@ def save() -> None:
             state_[key(name)] = ""
         state_.pop(key("flags_for"), None)  # the flags now addressed leave the default
         for name in ("kind", "route_to", "dose_to"):
-            state_.pop(key(name), None)  # the next decision starts from a blank choice
+            # The next decision starts from a blank choice. Set, not popped: a popped
+            # widget value leaves the browser showing the old choice beside a
+            # button that says none is made.
+            state_[key(name)] = None
         later = state.local_now()
         state_[key("day")] = later.date()
         state_[key("time")] = later.time().replace(second=0, microsecond=0)

@@ -21,6 +21,7 @@ from redflags.labels import (
     route_words,
     treatment_words,
 )
+from redflags.validation import parse_patient_code
 from services.access import Permission
 from services.caseload import patient_status
 from services.patients import (
@@ -80,7 +81,8 @@ def add_new_patient() -> None:
     )
     st.session_state[ADDED] = result
     if result.ok:
-        widgets.choose_patient(st.session_state[key("new_code")].strip())
+        # As stored: a code typed in full-width or decomposed letters is kept normalised.
+        widgets.choose_patient(parse_patient_code(st.session_state[key("new_code")]))
         for name in ("new_code", "new_name", "new_clinician"):
             st.session_state[key(name)] = ""
 

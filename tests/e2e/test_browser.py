@@ -296,6 +296,11 @@ def test_a_clinician_reviews_opens_a_red_patient_decides_and_downloads(
     timings["record decision"] = settle(page)
     expect(page.get_by_text(f"Decision recorded for {RED_PATIENT}.")).to_be_visible()
     expect(page.get_by_text("Repeated overwhelming panic: addressed by Pause")).to_be_visible()
+    # The form starts the next decision blank, in the browser too.
+    expect(
+        page.get_by_role("radiogroup", name="Decision").get_by_role("radio", name="Pause")
+    ).not_to_be_checked()
+    expect(page.get_by_role("button", name="Record the decision")).to_be_disabled()
     shot(page, "decision-recorded")
 
     # Back on the weekly review, the layout still holds.

@@ -361,6 +361,14 @@ def test_a_new_patient_can_be_added_and_is_then_chosen(demo_engine: Engine) -> N
     assert len(stored_sessions(demo_engine, "NEW-42")) == 1
 
 
+def test_a_code_typed_in_full_width_letters_is_chosen_as_stored(demo_engine: Engine) -> None:
+    at = form(patient=None)
+    at.text_input(key="log.new_code").input("ＮＥＷ-４３")  # as an East Asian keyboard types it
+    at.button(key="log.add").click().run()
+    no_exception(at)
+    assert at.selectbox(key="patient").value == "NEW-43"
+
+
 def test_a_patient_code_already_taken_is_refused(demo_engine: Engine) -> None:
     at = form(patient=None)
     at.text_input(key="log.new_code").input(PATIENT)
