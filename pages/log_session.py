@@ -286,7 +286,7 @@ def number_widget(field: Field, label: str | None = None) -> None:
 
 
 st.subheader("Session", anchor=False)
-row = st.columns(5)
+row = st.columns([1.3, 1, 1.5, 1.1, 1.1])  # the date and the route need the room to be read
 with row[0]:
     st.date_input("Session date", value=None, format=date_input_format(), key=DAY)
     widgets.field_problems(problems, "session_date")

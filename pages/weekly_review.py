@@ -161,11 +161,13 @@ selection = st.dataframe(
         "treatment",
     ],
     column_config={
-        "status_text": st.column_config.TextColumn("Status", width="small"),
-        "patient_id": st.column_config.TextColumn("Patient", width="small"),
-        "display_name": st.column_config.TextColumn("Name"),
-        "flags": st.column_config.TextColumn("Open flags", width="medium"),
-        "recommendation": st.column_config.TextColumn("First recommendation", width="medium"),
+        # Who and why stay in view while the rest scrolls sideways; the reasons get
+        # the room to be read in a column of a laptop's width.
+        "status_text": st.column_config.TextColumn("Status", width=95, pinned=True),
+        "patient_id": st.column_config.TextColumn("Patient", width=95, pinned=True),
+        "display_name": st.column_config.TextColumn("Name", width=130),
+        "flags": st.column_config.TextColumn("Open flags", width=330),
+        "recommendation": st.column_config.TextColumn("First recommendation", width=270),
         "addressed": st.column_config.TextColumn("Addressed (decision)", width="medium"),
         "latest_session": st.column_config.DatetimeColumn(
             "Latest session", format=TABLE_DATE_FORMAT
@@ -178,7 +180,7 @@ selection = st.dataframe(
         "stale_text": st.column_config.TextColumn("Stale", width="medium"),
         "green_lights": st.column_config.TextColumn("Green lights", width="medium"),
         "clinician": st.column_config.TextColumn("Clinician"),
-        "treatment": st.column_config.TextColumn("Treatment", width="small"),
+        "treatment": st.column_config.TextColumn("Treatment", width=100),
     },
 )
 
