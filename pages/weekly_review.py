@@ -106,12 +106,20 @@ treatment = filters[3].multiselect(
     key="review.treatment",
     persist_state="session",
 )
+stale_only = st.toggle(
+    f"{STALE_MARK} Only patients overdue for review",
+    key="review.stale_only",
+    persist_state="session",
+    help="Latest session more than the rules' stale days before the as-of date. Staleness "
+    "does not change a status, so these patients may sit among the green ones.",
+)
 view = everyone.view(
     CaseloadFilters(
         statuses=frozenset(statuses) or None,
         routes=frozenset(routes) or None,
         clinicians=frozenset(clinicians) or None,
         treatment_statuses=frozenset(treatment) or None,
+        stale_only=stale_only,
     )
 )
 
@@ -121,8 +129,8 @@ for column, status in zip(counts, STATUSES, strict=False):
 counts[4].metric(f"{STALE_MARK} Stale", view.stale, border=True)
 st.caption(
     f"As of {format_date(as_of)}: {len(view.table)} of {len(everyone.rows)} patients shown. "
-    "The counts cover the route, clinician and treatment filters; the status filter only "
-    "narrows the table. Choose a row to open the patient's report."
+    "The counts cover the route, clinician and treatment filters; the status and overdue "
+    "filters only narrow the table. Choose a row to open the patient's report."
 )
 
 if everyone.rows["latest_session"].isna().all():

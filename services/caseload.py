@@ -85,6 +85,8 @@ class CaseloadFilters:
     routes: frozenset[str] | None = None
     clinicians: frozenset[str] | None = None
     treatment_statuses: frozenset[str] | None = DEFAULT_TREATMENT_STATUSES
+    #: Only patients overdue for review (like the status filter, it narrows the table only).
+    stale_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class Caseload:
         return sorted(n for n in names.unique() if n)
 
     def view(self, filters: CaseloadFilters) -> CaseloadView:
-        """The rows that pass ``filters`` (status counts ignore the status filter)."""
+        """The rows that pass ``filters`` (the counts ignore the status and stale filters)."""
         rows = self.rows
         keep = pd.Series(True, index=rows.index)
         # Every route chosen ("Select all") is no route filter: a patient without a
@@ -125,6 +127,8 @@ class Caseload:
         scoped = rows.loc[keep]
         counts = {s: int((scoped["status"] == s).sum()) for s in STATUSES}
         shown = scoped.loc[_among(scoped["status"], filters.statuses)]
+        if filters.stale_only:
+            shown = shown.loc[shown["stale"].astype(bool)]
         return CaseloadView(
             table=shown.reset_index(drop=True), counts=counts, stale=int(scoped["stale"].sum())
         )

@@ -89,6 +89,18 @@ def test_the_status_filter_narrows_the_table_to_that_status(demo_engine: Engine)
     assert metrics(at)["Urgent"] > 0, "the counts ignore the status filter"
 
 
+def test_the_overdue_filter_keeps_only_stale_patients(demo_engine: Engine) -> None:
+    at = review_page()
+    everyone = table(at)
+    stale = int(everyone["stale"].sum())
+    assert 0 < stale < len(everyone), "the demo has stale and current patients"
+    at.toggle(key="review.stale_only").set_value(True).run()
+    no_exception(at)
+    shown = table(at)
+    assert len(shown) == stale and shown["stale"].all()
+    assert metrics(at)["Green"] > len(shown[shown["status"] == "green"]), "counts stay whole"
+
+
 def test_the_route_filter_keeps_only_patients_whose_latest_session_was_on_that_route(
     demo_engine: Engine,
 ) -> None:
