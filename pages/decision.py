@@ -247,6 +247,15 @@ if review.safety_flags:
         "safety review it calls for."
     )
 
+timed_early = forms.flags_before_their_evidence(
+    st.session_state.get(key("flags"), []),
+    review,
+    st.session_state.get(key("day")),
+    st.session_state.get(key("time")),
+)
+if timed_early:
+    st.warning(timed_early, icon=":material/schedule:")
+
 st.button(
     "Record the decision",
     type="primary",

@@ -312,6 +312,39 @@ def is_repeat_click(values: Mapping[str, str], last: SavedForm | None, now: floa
     return not filled and values.get("patient_id") == last.values.get("patient_id")
 
 
+def flags_before_their_evidence(
+    considered: Sequence[str], review: PatientReview, day: date | None, at: time | None
+) -> str | None:
+    """Before saving: the considered flags a decision at ``day`` ``at`` would not address.
+
+    A decision addresses a flag only when taken after the latest session that is
+    evidence for it (rules.md §8). Said while the form is filled, so that a
+    mistyped or too-early time is corrected before a record that leaves the
+    flags open is saved.
+    """
+    if day is None or at is None:
+        return None
+    decided = datetime.combine(day, at.replace(second=0, microsecond=0))
+    early: list[tuple[str, datetime]] = []
+    for finding in (*review.safety_flags, *review.red_flags, *review.watch):
+        if finding.code not in considered:
+            continue
+        times = [item.get("session_at") for item in finding.evidence]
+        latest = max((t for t in times if isinstance(t, datetime)), default=None)
+        if latest is not None and decided <= latest:
+            early.append((finding.code, latest))
+    if not early:
+        return None
+    parts = "; ".join(
+        f"{flag_words(code)} (latest evidence {format_moment(latest)})" for code, latest in early
+    )
+    return (
+        f"Timed before the evidence: a decision at {format_moment(decided)} would not address "
+        f"{parts}, since a decision addresses a flag only when taken after its evidence. "
+        "Check the time the team decided."
+    )
+
+
 def flags_left_open(considered: Sequence[str], review: PatientReview) -> str | None:
     """Why flags a decision just considered are still open, or None when it addressed them.
 

@@ -81,6 +81,9 @@ def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
     assert at.multiselect(key="decision.flags").value == ["repeated_panic"], (
         "every open flag is considered to begin with"
     )
+    assert not [w for w in at.warning if str(w.value).startswith("Timed before")], (
+        "decided now, after the evidence: no warning"
+    )
 
 
 def test_a_recorded_pause_marks_its_flags_addressed_and_the_status_changes(
@@ -198,6 +201,8 @@ def test_a_decision_timed_before_the_flags_evidence_says_they_stay_open(
     at.date_input(key="decision.day").set_value(latest_evidence.date() - timedelta(days=1))
     at.time_input(key="decision.time").set_value(time(9, 0)).run()
     assert at.multiselect(key="decision.flags").value == ["repeated_panic"]
+    (early,) = [w.value for w in at.warning if str(w.value).startswith("Timed before")]
+    assert "would not address Repeated overwhelming panic (latest evidence" in early
     record(explain(at))
     assert not errors(at)
     assert f"Decision recorded for {PATIENT}" in all_text(at)
