@@ -4,10 +4,11 @@ import streamlit as st
 
 from redflags.config import RULES_FILE_ENV, SHIPPED_RULES_FILE, rules_file_in_force
 from redflags.labels import plain
+from services.access import Permission
 from services.rules_info import rules_table
 from ui import state
 
-state.require_login()
+actor = state.require_login()
 st.title("Rules in force")
 
 path = rules_file_in_force().resolve()
@@ -16,7 +17,8 @@ source = (
     if path == SHIPPED_RULES_FILE.resolve()
     else f"the clinic's own file, named by {RULES_FILE_ENV}"
 )
-st.markdown(f"Rules file: `{path}`")
+# The server's folders are the administrator's business; everyone sees which file it is.
+st.markdown(f"Rules file: `{path if actor.can(Permission.MANAGE_USERS) else path.name}`")
 st.caption(
     f"This is {source}. It was read and checked when the dashboard started; a change to "
     f"the file takes effect after a restart. To change a value, copy the file, edit it, "

@@ -15,9 +15,11 @@ from models.tables import session_table
 from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import SHIPPED_RULES_FILE, load_rules, rules_rows
 from redflags.fields import DECISION_COLUMNS, REVIEW_COLUMNS, SESSION_COLUMNS
+from services.access import Actor
 from services.exports import ExportKind, ExportRequest, build_export, file_name
 from services.review import weekly_review
 from tests.pages.helpers import (
+    ADMIN,
     CLINICIAN,
     VIEWER,
     all_text,
@@ -200,8 +202,8 @@ def test_a_viewer_may_not_build_an_export(demo_engine: Engine) -> None:
         )
 
 
-def rules_page() -> AppTest:
-    at = open_page(logged_in(VIEWER), navigation.RULES.path)
+def rules_page(actor: Actor = ADMIN) -> AppTest:
+    at = open_page(logged_in(actor), navigation.RULES.path)
     no_exception(at)
     return at
 
@@ -209,6 +211,9 @@ def rules_page() -> AppTest:
 def test_the_rules_page_shows_the_file_in_force_and_every_value(demo_engine: Engine) -> None:
     at = rules_page()
     assert str(SHIPPED_RULES_FILE.resolve()) in all_text(at)
+    viewer = all_text(rules_page(VIEWER))
+    assert f"Rules file: `{SHIPPED_RULES_FILE.name}`" in viewer, "the name, not the server path"
+    assert str(SHIPPED_RULES_FILE.parent) not in viewer
     table = at.dataframe[0].value
     expected = rules_rows(load_rules())
     assert list(table["key"]) == [key for key, _ in expected]
