@@ -18,7 +18,7 @@ from redflags.labels import (
     route_words,
 )
 from services.access import Permission
-from services.caseload import patient_status
+from services.caseload import HELD_OPTIONS, patient_status
 from services.decisions import record_decision
 from services.patients import patient_choices
 from services.report import UnknownPatient, patient_report
@@ -53,6 +53,7 @@ if not choices:
 
 code = widgets.patient_picker(choices)
 treatments = {choice.code: choice.treatment_status for choice in choices}
+treatment = treatments.get(code or "", "")
 if code is None:
     st.info("Choose the patient the decision is about.", icon=":material/search:")
     st.stop()
@@ -77,13 +78,21 @@ open_findings = (*review.safety_flags, *review.red_flags, *review.watch)
 st.subheader("To discuss", anchor=False)
 with st.container(horizontal=True, vertical_alignment="center"):
     widgets.status_badge(review.status.value)
-    st.caption(f"Now: {route_and_dose(review.route, review.dose_mg)}")
+    latest = route_and_dose(review.route, review.dose_mg)
+    st.caption(
+        f"Latest: {latest} · treatment {treatment}"
+        if treatment in HELD_OPTIONS
+        else f"Now: {latest}"
+    )
 if open_findings:
     for finding in open_findings:
         st.markdown(f"- **{flag_words(finding.code)}** — {plain(finding.sentence)}")
 else:
     st.success(
-        "No open flag: nothing needs a decision. You can still record one (e.g. continue).",
+        f"No open flag. Treatment is {treatment}: a decision to resume (continue) or "
+        "to change the plan can be recorded here."
+        if treatment in HELD_OPTIONS
+        else "No open flag: nothing needs a decision. You can still record one (e.g. continue).",
         icon=":material/check:",
     )
 for item in review.recommendations:
@@ -268,7 +277,10 @@ if kind is None:
     st.caption("Choose a decision to record it.")
 
 if result is not None and not result.ok:
-    st.error("Not recorded: see the problems above.", icon=":material/error:")
+    st.error(
+        f"Not recorded: {forms.problems_summary(result.problems)}; see the messages above.",
+        icon=":material/error:",
+    )
     widgets.remaining_problems(problems)
 
 saved = st.session_state.get(SAVED)

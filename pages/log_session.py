@@ -289,7 +289,6 @@ st.subheader("Session", anchor=False)
 row = st.columns([1.3, 1, 1.5, 1.1, 1.1])  # the date and the route need the room to be read
 with row[0]:
     st.date_input("Session date", value=None, format=date_input_format(), key=DAY)
-    widgets.field_problems(problems, "session_date")
 with row[1]:
     st.time_input(
         "Time (optional)",
@@ -314,6 +313,7 @@ with row[3]:
     st.caption("Esketamine nasal: 28, 56 or 84 mg.")
 with row[4]:
     number_widget(FIELDS_BY_NAME["weight_kg"], "Weight (kg, optional)")
+widgets.field_problems(problems, "session_date")  # the row's width: these can be long
 
 st.subheader("Themes during the session", anchor=False)
 st.caption(
@@ -401,10 +401,9 @@ if editing and st.session_state.get(key("edit_id")) is not None:
         )
 
 if result is not None and not result.ok:
-    count = len(result.problems)
     st.error(
         f"{'Not removed' if st.session_state.get(ACTION) == 'remove' else 'Not saved'}: "
-        f"{count} problem{'s' if count != 1 else ''}; each is shown under its field.",
+        f"{forms.problems_summary(result.problems)}; each is shown under its field.",
         icon=":material/error:",
     )
     widgets.remaining_problems(problems)

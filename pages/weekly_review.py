@@ -31,9 +31,11 @@ def back_to_today() -> None:
     st.session_state[AS_OF] = state.local_today_date()
 
 
+# The default through the session state, not ``value=``: "Back to today" sets the
+# state, and a widget given both logs a warning with a stack trace on every click.
+st.session_state.setdefault(AS_OF, today)
 as_of = st.date_input(
     "As of",
-    value=today,
     max_value=today,
     format=date_input_format(),
     key=AS_OF,

@@ -167,6 +167,15 @@ def _moment_in_words(match: re.Match[str]) -> str:
     return f"{shown}, {match[4]}:{match[5]}" if match[4] else shown
 
 
+def problems_summary(problems: Sequence[Problem]) -> str:
+    """How many problems and where, for the banner by the Save button (the fields'
+    own messages may be a screen away): "3 problems, at PHQ-9 item 9, panic"."""
+    count = len(problems)
+    where = list(dict.fromkeys(FORM_WORDS.get(p.column, p.column) for p in problems if p.column))
+    places = f", at {', '.join(where)}" if where else ""
+    return f"{count} problem{'s' if count != 1 else ''}{places}"
+
+
 def problems_by_field(problems: Iterable[Problem]) -> dict[str | None, list[str]]:
     """Messages grouped by the field they belong to (None: the form as a whole),
     worded for the form (:func:`in_form_words`)."""

@@ -24,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -141,6 +142,8 @@ def _served(env: dict[str, str], log: Path) -> Iterator[str]:
             server.wait()
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, f"the server logged an exception:\n{text}"
+    # Streamlit's own warnings come with a stack but no "Traceback" line.
+    assert "Session State API" not in text, f"the server logged a widget warning:\n{text}"
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +403,34 @@ def test_a_number_out_of_range_is_reported_not_saved_as_not_recorded(
     settle(page)
     expect(page.get_by_text("Session saved for DEMO-003.")).to_be_visible()
     assert _session_count(demo_env) == before + 1
+
+
+def test_an_earlier_review_date_is_said_and_back_to_today_restores_it(
+    dashboard: str, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(dashboard)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("textbox", name="Username").fill("demo")
+    page.get_by_role("textbox", name="Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
+    day = page.get_by_role("spinbutton", name="day, As of")
+    today = [
+        page.get_by_role("spinbutton", name=f"{part}, As of").inner_text()
+        for part in ("day", "month", "year")
+    ]
+    day.click()
+    page.keyboard.type(f"{date.today() - timedelta(days=10):%d%m%Y}")  # DD/MM/YYYY, the default
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", name="Weekly review").click()
+    settle(page)
+    expect(page.get_by_text("Not today's review")).to_be_visible()
+    page.get_by_role("button", name="Back to today").click()
+    settle(page)
+    expect(page.get_by_text("Not today's review")).to_have_count(0)
+    assert [
+        page.get_by_role("spinbutton", name=f"{part}, As of").inner_text()
+        for part in ("day", "month", "year")
+    ] == today

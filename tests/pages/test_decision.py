@@ -86,6 +86,17 @@ def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
     )
 
 
+def test_a_paused_patient_is_offered_a_decision_to_resume_not_told_to_continue(
+    demo_engine: Engine,
+) -> None:
+    at = page("DEMO-021")  # paused by a demo decision, no flag open since
+    text = all_text(at)
+    assert "No open flag. Treatment is paused: a decision to resume (continue)" in text
+    assert "· treatment paused" in text
+    assert "Treatment is paused by a decision — consider discussing" in text
+    assert "Consider continuing the current plan" not in text
+
+
 def test_a_recorded_pause_marks_its_flags_addressed_and_the_status_changes(
     demo_engine: Engine,
 ) -> None:

@@ -256,3 +256,16 @@ def test_a_second_click_on_save_is_recognised_only_soon_after_a_save() -> None:
     assert not is_repeat_click({**saved, "session_date": "2026-11-20T10:30"}, last, 101.0)
     assert not is_repeat_click({**blank, "patient_id": "P-2"}, last, 101.0)
     assert not is_repeat_click({**blank, "phq9": "8"}, last, 101.0)
+
+
+def test_the_banner_by_the_save_button_says_how_many_problems_and_where() -> None:
+    problems = [
+        Problem("4 is out of range", None, "phq9_item9"),
+        Problem("1600 is out of range", None, "bp_pre_sys"),
+        Problem("another", None, "phq9_item9"),
+        Problem("the form as a whole", None, None),
+    ]
+    assert forms.problems_summary(problems) == (
+        "4 problems, at PHQ-9 item 9, systolic before dosing"
+    )
+    assert forms.problems_summary(problems[3:]) == "1 problem"
