@@ -82,7 +82,9 @@ def add_new_patient() -> None:
     st.session_state[ADDED] = result
     if result.ok:
         # As stored: a code typed in full-width or decomposed letters is kept normalised.
-        widgets.choose_patient(parse_patient_code(st.session_state[key("new_code")]))
+        stored = parse_patient_code(st.session_state[key("new_code")])
+        st.session_state[key("added_code")] = stored
+        widgets.choose_patient(stored)
         for name in ("new_code", "new_name", "new_clinician"):
             st.session_state[key(name)] = ""
 
@@ -207,7 +209,10 @@ with st.expander("Add a new patient", icon=":material/person_add:", expanded=not
     st.button("Add patient", on_click=add_new_patient, icon=":material/person_add:", key=key("add"))
     widgets.remaining_problems(added_problems)
     if added is not None and added.ok:
-        st.success("Patient added and chosen below.", icon=":material/check:")
+        st.success(
+            f"Patient {plain(st.session_state.get(key('added_code'), ''))} added and chosen below.",
+            icon=":material/check:",
+        )
 
 if not choices:
     st.info(
@@ -310,7 +315,8 @@ with row[2]:
     widgets.field_problems(problems, "route")
 with row[3]:
     number_widget(FIELDS_BY_NAME["dose_mg"], "Dose (mg)")
-    st.caption("Esketamine nasal: 28, 56 or 84 mg.")
+    if st.session_state.get(key("route")) in (None, "esketamine_nasal"):
+        st.caption("Esketamine nasal: 28, 56 or 84 mg.")
 with row[4]:
     number_widget(FIELDS_BY_NAME["weight_kg"], "Weight (kg, optional)")
 widgets.field_problems(problems, "session_date")  # the row's width: these can be long

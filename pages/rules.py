@@ -18,11 +18,17 @@ source = (
     else f"the clinic's own file, named by {RULES_FILE_ENV}"
 )
 # The server's folders are the administrator's business; everyone sees which file it is.
-st.markdown(f"Rules file: `{path if actor.can(Permission.MANAGE_USERS) else path.name}`")
+administrator = actor.can(Permission.MANAGE_USERS)
+st.markdown(f"Rules file: `{path if administrator else path.name}`")
 st.caption(
     f"This is {source}. It was read and checked when the dashboard started; a change to "
-    f"the file takes effect after a restart. To change a value, copy the file, edit it, "
-    f"point {RULES_FILE_ENV} at the copy and restart."
+    "the file takes effect after a restart. "
+    + (
+        f"To change a value, copy the file, edit it, point {RULES_FILE_ENV} at the copy and "
+        "restart."
+        if administrator
+        else "The clinic's administrator can change a value."
+    )
 )
 table = rules_table(state.rules(), path)
 st.dataframe(

@@ -367,6 +367,9 @@ def test_a_code_typed_in_full_width_letters_is_chosen_as_stored(demo_engine: Eng
     at.button(key="log.add").click().run()
     no_exception(at)
     assert at.selectbox(key="patient").value == "NEW-43"
+    assert "Patient NEW-43 added and chosen below." in [
+        s.value.replace("\\", "") for s in at.success
+    ]
 
 
 def test_a_patient_code_already_taken_is_refused(demo_engine: Engine) -> None:
