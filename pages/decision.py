@@ -72,7 +72,7 @@ except UnknownPatient:
     st.error(f"No patient has the code {plain(code)}. Choose another patient.")
     st.stop()
 review = report.review
-open_findings = (*review.safety_flags, *review.red_flags, *review.watch)
+open_findings = review.open_flags
 
 # ---------------------------------------------------------------- to discuss
 st.subheader("To discuss", anchor=False)
@@ -97,7 +97,7 @@ else:
     )
 for item in review.recommendations:
     st.info(
-        widgets.recommendation_markdown(item, treatments.get(code, "")),
+        widgets.recommendation_markdown(item, treatment),
         icon=":material/lightbulb:",
     )
 if review.addressed:

@@ -11,6 +11,7 @@ from time import monotonic
 
 import streamlit as st
 
+from redflags.codes import Route
 from redflags.fields import COURSES, FIELDS_BY_NAME, ROUTES, THEMES, Field, Kind
 from redflags.labels import (
     COURSE_HELP,
@@ -315,7 +316,7 @@ with row[2]:
     widgets.field_problems(problems, "route")
 with row[3]:
     number_widget(FIELDS_BY_NAME["dose_mg"], "Dose (mg)")
-    if st.session_state.get(key("route")) in (None, "esketamine_nasal"):
+    if st.session_state.get(key("route")) in (None, Route.ESKETAMINE_NASAL):
         st.caption("Esketamine nasal: 28, 56 or 84 mg.")
 with row[4]:
     number_widget(FIELDS_BY_NAME["weight_kg"], "Weight (kg, optional)")

@@ -89,6 +89,13 @@ class Finding:
     evidence: tuple[EvidenceItem, ...]
     sentence: str
 
+    @property
+    def latest_evidence_at(self) -> datetime | None:
+        """The latest session (clinic-local) among the evidence: a decision addresses
+        the flag only when taken after it (rules.md §8)."""
+        times = [item.get("session_at") for item in self.evidence]
+        return max((t for t in times if isinstance(t, datetime)), default=None)
+
 
 @dataclass(frozen=True)
 class RecommendationItem:
@@ -119,6 +126,11 @@ class PatientReview:
     green_lights: tuple[Finding, ...]
     addressed: tuple[Finding, ...]
     recommendations: tuple[RecommendationItem, ...]
+
+    @property
+    def open_flags(self) -> tuple[Finding, ...]:
+        """The safety flags, red flags and watch signals no decision has addressed."""
+        return (*self.safety_flags, *self.red_flags, *self.watch)
 
 
 @dataclass(frozen=True)

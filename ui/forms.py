@@ -335,11 +335,10 @@ def flags_before_their_evidence(
         return None
     decided = datetime.combine(day, at.replace(second=0, microsecond=0))
     early: list[tuple[str, datetime]] = []
-    for finding in (*review.safety_flags, *review.red_flags, *review.watch):
+    for finding in review.open_flags:
         if finding.code not in considered:
             continue
-        times = [item.get("session_at") for item in finding.evidence]
-        latest = max((t for t in times if isinstance(t, datetime)), default=None)
+        latest = finding.latest_evidence_at
         if latest is not None and decided <= latest:
             early.append((finding.code, latest))
     if not early:
@@ -364,7 +363,7 @@ def flags_left_open(considered: Sequence[str], review: PatientReview) -> str | N
     """
     still_open = [
         finding.code
-        for finding in (*review.safety_flags, *review.red_flags, *review.watch)
+        for finding in review.open_flags
         if finding.code in considered and not finding.addressed
     ]
     if not still_open:

@@ -155,7 +155,7 @@ def status_summary(review: PatientReview, *, title: str, treatment_status: str =
     with st.container(border=True):
         st.markdown(f"**{plain(title)}**")
         status_badge(review.status.value)
-        open_flags = (*review.safety_flags, *review.red_flags, *review.watch)
+        open_flags = review.open_flags
         if open_flags:
             st.markdown("Open flags: " + "; ".join(plain(flag_words(f.code)) for f in open_flags))
         else:
