@@ -341,15 +341,65 @@ def parse_patient_code(text: str) -> str:
     method) is one patient, not two. ASCII codes are left exactly as given.
     """
     stripped = text.strip()
-    if not stripped.isascii():
-        stripped = unicodedata.normalize("NFKC", stripped)
-    if not PATIENT_ID_PATTERN.fullmatch(stripped) and not _is_patient_code(stripped):
+    if stripped.isascii() and PATIENT_ID_PATTERN.fullmatch(stripped):
+        return stripped
+    stripped = unicodedata.normalize("NFKC", stripped)
+    if not _is_patient_code(stripped):
         if len(stripped) > PATIENT_ID_MAX:
             raise Invalid(f"a patient code is at most {PATIENT_ID_MAX} characters long")
         raise Invalid(
             "a patient code is 1–64 letters, digits, '-', '_' or '.' (no spaces or other signs)"
         )
+    _refuse_mixed_scripts(stripped)
     return stripped
+
+
+# Scripts that may share one code, as in Unicode's "highly restrictive"
+# identifier profile (UTS #39 §5.2): Japanese, Chinese and Korean writing mix
+# Han with their own scripts, and each may stand beside Latin.
+_SCRIPTS_THAT_MIX: tuple[frozenset[str], ...] = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+)
+
+
+def _script(character: str) -> str:
+    """The script of a letter or the numbering system of a digit, from its Unicode name.
+
+    ``LATIN SMALL LETTER O`` is ``LATIN``, ``CYRILLIC CAPITAL LETTER O`` is
+    ``CYRILLIC``, ``CJK UNIFIED IDEOGRAPH-4E2D`` is ``CJK``; a digit's is the
+    words before ``DIGIT`` (``DIGIT ONE`` is ``""``, ``ARABIC-INDIC DIGIT ONE``
+    is ``ARABIC-INDIC``).
+    """
+    name = unicodedata.name(character, "")
+    if character.isdecimal():
+        return name.partition("DIGIT")[0].strip()
+    return name.split(" ", 1)[0]
+
+
+def _refuse_mixed_scripts(code: str) -> None:
+    """Refuse a code whose letters come from scripts that do not mix, or whose digits
+    from two numbering systems.
+
+    Look-alike letters (Latin ``O``, Cyrillic ``О``, Greek ``Ο``) typed after a
+    keyboard switch would otherwise make a second patient that no one can tell
+    from the first by eye, and split that patient's sessions between the two.
+    """
+    letters = {_script(c) for c in code if c.isalpha()}
+    if len(letters) > 1 and not any(letters <= allowed for allowed in _SCRIPTS_THAT_MIX):
+        scripts = " and ".join(sorted(s.capitalize() for s in letters))
+        raise Invalid(
+            f"the patient code mixes letters of different scripts ({scripts}): look-alike "
+            "letters such as Latin 'O' and Cyrillic 'О' would make it a different patient; "
+            "type it again with one keyboard layout"
+        )
+    digits = {_script(c) for c in code if c.isdecimal()}
+    if len(digits) > 1:
+        raise Invalid(
+            "the patient code mixes digits of different numbering systems: "
+            "write all its digits one way"
+        )
 
 
 def _is_patient_code(text: str) -> bool:

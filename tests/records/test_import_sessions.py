@@ -600,6 +600,32 @@ def test_letters_of_any_script_make_one_patient_however_they_are_encoded(engine:
     assert exported.count(composed) == 2
 
 
+def test_a_code_mixing_look_alike_scripts_is_refused_not_made_a_second_patient(
+    engine: Engine,
+) -> None:
+    assert import_sessions(engine, sessions_file(session(patient_id="PT-001"))).ok
+    refused_with(
+        engine,
+        sessions_file(
+            session(patient_id="PT-0\u041e1", session_date="2026-11-05"),  # Cyrillic О
+            session(patient_id="\u0391B-7", session_date="2026-11-05"),  # Greek Α
+            session(patient_id="PT-1\u0662", session_date="2026-11-05"),  # Arabic-Indic 2
+        ),
+        "row 1, column patient_id: the patient code mixes letters of different scripts "
+        "(Cyrillic and Latin)",
+        "row 2, column patient_id: the patient code mixes letters of different scripts "
+        "(Greek and Latin)",
+        "row 3, column patient_id: the patient code mixes digits of different numbering systems",
+    )
+    with engine.connect() as connection:
+        assert list(connection.execute(select(patient_table.c.code)).scalars()) == ["PT-001"]
+    # scripts that are written together stay one code
+    mixed_as_written = sessions_file(
+        session(patient_id="田中たなか-A1"), session(patient_id="김-B2")
+    )
+    assert import_sessions(engine, mixed_as_written).patients_created == 2
+
+
 def test_one_code_written_two_ways_in_one_file_is_a_duplicate(engine: Engine) -> None:
     composed = unicodedata.normalize("NFC", "é-1")
     data = sessions_file(
