@@ -34,6 +34,7 @@ from services.patients import (
     session_choices,
 )
 from services.sessions import (
+    CHANGED_SINCE_FIELD,
     MAX_EDIT_REASON_CHARS,
     SaveResult,
     edit_session,
@@ -59,6 +60,8 @@ def key(name: str) -> str:
 
 DAY, TIME = key("session_day"), key("session_time")
 LAST = key("last_saved")
+#: The version of the session loaded for editing: a colleague's save since then is not undone.
+VERSION = key("edit_version")
 st.session_state.setdefault(DAY, state.local_today_date())
 
 
@@ -98,9 +101,9 @@ def load_session() -> None:
     who = state.callback_actor(Permission.WRITE_CLINICAL)
     if session_id is None or who is None:
         return
-    loaded = forms.session_widgets(
-        session_form_values(engine=engine, actor=who, session_id=int(session_id))
-    )
+    stored = session_form_values(engine=engine, actor=who, session_id=int(session_id))
+    st.session_state[VERSION] = stored.version
+    loaded = forms.session_widgets(stored.values)
     st.session_state[DAY], st.session_state[TIME] = loaded.day, loaded.at
     for name, value in loaded.values.items():
         st.session_state[key(name)] = value
@@ -129,6 +132,7 @@ def remove() -> None:
         actor=who,
         session_id=int(session_id),
         reason=st.session_state.get(key("remove_reason")) or "",
+        version=st.session_state.get(VERSION),
     )
     st.session_state[ACTION] = "remove"
     st.session_state[RESULT] = result
@@ -165,6 +169,7 @@ def save() -> None:
             session_id=int(session_id),
             values=values,
             reason=st.session_state.get(key("edit_reason")) or "",
+            version=st.session_state.get(VERSION),
         )
     else:
         result = log_session(engine=engine, actor=who, values=values)
@@ -177,6 +182,7 @@ def save() -> None:
         clear_form()
     if result.ok and editing:
         st.session_state[key("edit_reason")] = ""
+        st.session_state[VERSION] = result.version
 
 
 st.title("Log a session")
@@ -252,6 +258,14 @@ if mode == EDIT:
         key=key("edit_id"),
         on_change=load_session,
     )
+    if problems.get(CHANGED_SINCE_FIELD):
+        widgets.field_problems(problems, CHANGED_SINCE_FIELD)
+        st.button(
+            "Load the stored session again",
+            icon=":material/refresh:",
+            on_click=load_session,
+            key=key("reload"),
+        )
     st.text_input(
         "Reason for the change",
         key=key("edit_reason"),

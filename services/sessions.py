@@ -25,6 +25,8 @@ from services.report import record_patient_view
 from services.review import end_of_day_utc
 
 P = ParamSpec("P")
+#: The field of a problem saying the session was saved by someone else since it was loaded.
+CHANGED_SINCE_FIELD = "edit_id"
 EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
 MAX_EDIT_REASON_CHARS = 1_000
 REMOVE_REASON_NEEDED = (
@@ -38,6 +40,8 @@ class SaveResult:
 
     record_id: int | None
     problems: list[Problem] = field(default_factory=list)
+    #: The saved row's version (its ``updated_at``), to edit it again.
+    version: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -197,6 +201,26 @@ def _reason(text: str, needed: str, field_name: str) -> tuple[str, list[Problem]
     return why, []
 
 
+def _changed_since(row: DosingSession, version: datetime | None) -> list[Problem]:
+    """The problem when ``row`` was saved by someone else after the form loaded ``version``.
+
+    Two people can have one session open at once. Without this check the later
+    save would silently put back the values the earlier one corrected.
+    """
+    if version is None or row.updated_at == version:
+        return []
+    at = utc_to_local(row.updated_at, clinic_timezone())
+    return [
+        Problem(
+            f"someone else saved this session at {at:%Y-%m-%dT%H:%M}, after you opened it, so "
+            "nothing was saved: load it again to see what is stored now (the audit log shows "
+            "the change), then make your change again",
+            None,
+            CHANGED_SINCE_FIELD,
+        )
+    ]
+
+
 @refused_by_database_as_problem("session_date")
 def edit_session(
     *,
@@ -205,12 +229,15 @@ def edit_session(
     session_id: int,
     values: Mapping[str, str],
     reason: str,
+    version: datetime | None = None,
     today: date | None = None,
 ) -> SaveResult:
     """Change a stored session; the audit row keeps the old and the new values and why.
 
     A recorded session is part of the chart: changing it needs a reason
-    (a typo, a late reading …), kept with the change.
+    (a typo, a late reading …), kept with the change. ``version`` is the
+    :attr:`StoredSession.version` the form was loaded with: if the session was
+    saved since, nothing is written and the problem says so.
     """
     require(actor, Permission.WRITE_CLINICAL)
     record, problems = _validated(values, today)
@@ -219,9 +246,14 @@ def edit_session(
     if record is None or problems:
         return SaveResult(None, problems)
     with write_session(engine) as session:
-        row = session.get(DosingSession, session_id)
+        # FOR UPDATE on PostgreSQL: a colleague's save waits for ours, then sees the
+        # new version. SQLite's write transaction (BEGIN IMMEDIATE) already excludes it.
+        row = session.get(DosingSession, session_id, with_for_update=True)
         if row is None:
             return SaveResult(None, [Problem("this session no longer exists", None, None)])
+        changed_since = _changed_since(row, version)
+        if changed_since:
+            return SaveResult(None, changed_since)
         patient = session.get(Patient, row.patient_id)
         if patient is None or patient.code != record["patient_code"]:
             return SaveResult(
@@ -262,10 +294,17 @@ def edit_session(
                 "reason": why,
             },
         )
-        return SaveResult(row.id)
+        return SaveResult(row.id, version=row.updated_at)
 
 
-def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str) -> SaveResult:
+def remove_session(
+    *,
+    engine: Engine,
+    actor: Actor,
+    session_id: int,
+    reason: str,
+    version: datetime | None = None,
+) -> SaveResult:
     """Remove a session entered in error (the wrong patient, a duplicate); audited.
 
     A session cannot move to another patient (:func:`edit_session`), so one
@@ -273,15 +312,20 @@ def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str
     review for good. The audit row keeps every value the session had and the
     reason; the row itself leaves the table, so the review, the report and
     the exports no longer count it. ``SaveResult.record_id`` is the removed id.
+    ``version`` as for :func:`edit_session`: a session changed since the form
+    loaded it is not removed unseen.
     """
     require(actor, Permission.WRITE_CLINICAL)
     why, problems = _reason(reason, REMOVE_REASON_NEEDED, "remove_reason")
     if problems:
         return SaveResult(None, problems)
     with write_session(engine) as session:
-        row = session.get(DosingSession, session_id)
+        row = session.get(DosingSession, session_id, with_for_update=True)
         if row is None:
             return SaveResult(None, [Problem("this session no longer exists", None, None)])
+        changed_since = _changed_since(row, version)
+        if changed_since:
+            return SaveResult(None, changed_since)
         patient = session.get(Patient, row.patient_id)
         before = _audit_values(row)
         session.delete(row)
@@ -298,17 +342,28 @@ def remove_session(*, engine: Engine, actor: Actor, session_id: int, reason: str
         return SaveResult(session_id)
 
 
-def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dict[str, str]:
+@dataclass(frozen=True)
+class StoredSession:
+    """A stored session as the form's text values (the CSV's formats), and its version."""
+
+    values: dict[str, str]
+    #: The row's ``updated_at`` when read: pass it back to :func:`edit_session`.
+    version: datetime | None
+
+
+def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> StoredSession:
     """A stored session as the form's text values (the CSV's formats), to edit it.
 
-    Showing a stored session is a read of the patient's record: audited.
+    Showing a stored session is a read of the patient's record: audited. A
+    session that no longer exists gives no values and no version.
     """
     require(actor, Permission.VIEW_PATIENTS)
     tz = clinic_timezone()
     with read_session(engine) as session:
         row = session.get(DosingSession, session_id)
         if row is None:
-            return {}
+            return StoredSession({}, None)
+        version = row.updated_at
         patient = session.get(Patient, row.patient_id)
         local = utc_to_local(row.session_at, tz)
         when = (
@@ -332,4 +387,4 @@ def session_form_values(*, engine: Engine, actor: Actor, session_id: int) -> dic
         entity="dosing_session",
         entity_id=str(session_id),
     )
-    return values
+    return StoredSession(values, version)

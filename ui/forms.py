@@ -126,6 +126,7 @@ FORM_WORDS: dict[str, str] = {
     "participants": "who took part",
     "patient_view": "the patient's view",
     "flags_considered": "flags considered",
+    "edit_id": "session to edit",
     "edit_reason": "reason for the change",
     "remove_reason": "why it was entered in error",
     "display_name": "display name",

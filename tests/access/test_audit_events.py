@@ -72,7 +72,9 @@ def test_opening_a_stored_session_to_edit_it_is_a_view_of_the_patient(clinic: En
 
     with clinic.connect() as connection:
         session_id = connection.execute(select(session_table.c.id).limit(1)).scalar_one()
-    values = sessions.session_form_values(engine=clinic, actor=CLINICIAN, session_id=session_id)
+    values = sessions.session_form_values(
+        engine=clinic, actor=CLINICIAN, session_id=session_id
+    ).values
     assert values["patient_id"] == PATIENT
     viewed = _only(clinic, "patient_viewed")
     assert (viewed["entity"], viewed["entity_id"], viewed["patient_code"]) == (

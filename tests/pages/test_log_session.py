@@ -318,6 +318,43 @@ def test_editing_a_session_saves_the_change_and_keeps_the_old_values_in_the_audi
     assert change["reason"] == "note added after the call"
 
 
+def test_an_edit_made_on_an_older_copy_does_not_undo_a_colleagues_save(
+    demo_engine: Engine,
+) -> None:
+    latest = stored_sessions(demo_engine)[-1]
+
+    def editing() -> AppTest:
+        at = form()
+        at.button_group(key="log.mode").set_value("edit").run()
+        at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
+        no_exception(at)
+        return at
+
+    mine, theirs = editing(), editing()
+    theirs.text_area(key="log.note").input("Colleague: nausea after dosing.").run()
+    theirs.text_input(key="log.edit_reason").input("nausea reported by phone").run()
+    assert not errors(save(theirs))
+    mine.text_area(key="log.note").input("Mine: calm throughout.").run()
+    mine.text_input(key="log.edit_reason").input("note added").run()
+    save(mine)
+    assert "Someone else saved this session at" in errors(mine)
+    assert "Not saved: 1 problem, at session to edit" in errors(mine)
+    stored = next(r for r in stored_sessions(demo_engine) if r["id"] == latest["id"])
+    assert stored["note"] == "Colleague: nausea after dosing.", "the colleague's save is kept"
+    mine.button(key="log.reload").click().run()
+    no_exception(mine)
+    assert mine.text_area(key="log.note").value == "Colleague: nausea after dosing."
+    assert not errors(mine)
+    mine.text_area(key="log.note").input("Colleague: nausea after dosing. Mine: calm.").run()
+    mine.text_input(key="log.edit_reason").input("note added").run()
+    assert not errors(save(mine))
+    mine.text_area(key="log.note").input("Nausea after dosing; calm otherwise.").run()
+    mine.text_input(key="log.edit_reason").input("note tidied").run()
+    assert not errors(save(mine)), "one's own earlier save is no conflict"
+    stored = next(r for r in stored_sessions(demo_engine) if r["id"] == latest["id"])
+    assert stored["note"] == "Nausea after dosing; calm otherwise."
+
+
 def test_a_session_entered_in_error_is_removed_with_a_reason_and_audited(
     demo_engine: Engine,
 ) -> None:

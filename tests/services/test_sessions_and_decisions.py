@@ -81,7 +81,7 @@ def test_editing_a_session_keeps_the_old_values_in_the_audit_trail(clinic: Engin
         engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
     )
     assert saved.record_id is not None
-    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id).values
     assert form["panic"] == "8" and form["session_date"] == "2026-11-20T09:30"
     edited = edit_session(
         engine=clinic,
@@ -107,6 +107,67 @@ def test_editing_a_session_keeps_the_old_values_in_the_audit_trail(clinic: Engin
     assert details["changed"] == ["panic", "panic_course"]
     assert details["before"] == {"panic": 8, "panic_course": "persisted"}
     assert details["after"] == {"panic": 5, "panic_course": "reflected"}
+
+
+def test_a_colleagues_save_in_between_is_not_undone_by_an_older_form(clinic: Engine) -> None:
+    saved = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
+    )
+    assert saved.record_id is not None
+    mine = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    theirs = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    assert mine.version is not None and mine.version == theirs.version
+    first = edit_session(
+        engine=clinic,
+        actor=Actor("dana", Role.CLINICIAN),
+        session_id=saved.record_id,
+        values=theirs.values | {"dose_mg": "40"},
+        reason="the dose was 40 mg",
+        version=theirs.version,
+        today=TODAY,
+    )
+    assert first.ok and first.version is not None and first.version != mine.version
+    audited = len(_audit(clinic))
+    late = edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        values=mine.values | {"panic": "6"},
+        reason="panic re-scored",
+        version=mine.version,
+        today=TODAY,
+    )
+    assert not late.ok and "changed by someone else" in late.problems[0].message
+    assert not remove_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        reason="a duplicate",
+        version=mine.version,
+    ).ok
+    now = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    assert (now.values["dose_mg"], now.values["panic"]) == ("40", "8"), "the colleague's kept"
+    assert len(_audit(clinic)) == audited + 1, "only the read that reloaded it"
+    # Loaded again, the change goes through; and the editor's own next save too.
+    again = edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        values=now.values | {"panic": "6"},
+        reason="panic re-scored",
+        version=now.version,
+        today=TODAY,
+    )
+    assert again.ok
+    assert edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        values=now.values | {"panic": "5"},
+        reason="panic re-scored once more",
+        version=again.version,
+        today=TODAY,
+    ).ok
 
 
 def test_a_viewer_can_neither_log_nor_decide(clinic: Engine) -> None:
@@ -185,7 +246,7 @@ def test_a_session_without_its_time_on_a_day_with_a_decision_asks_for_the_time(
     assert timed.ok and status() == "red", "the afternoon's hard session is after the decision"
     # An edit that drops the time is asked for it too; a day without a decision takes a date.
     assert timed.record_id is not None
-    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=timed.record_id)
+    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=timed.record_id).values
     dropped = edit_session(
         engine=clinic,
         actor=CLINICIAN,
