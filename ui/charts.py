@@ -153,6 +153,10 @@ class _Chart:
                     "line": {"color": DECISION_COLOUR, "dash": "dash", "width": 1.5},
                 }
             )
+            # The label runs away from the nearer edge, so that a decision near either
+            # end of the time axis (the latest is usually near the right) is not cut
+            # off in a narrow column.
+            towards_left = self._in_right_half(at)
             self.annotations.append(
                 {
                     "xref": "x",
@@ -161,10 +165,19 @@ class _Chart:
                     "y": 1,
                     "text": f"{decision_words(str(row['decision']))} ({format_date(at)})",
                     "showarrow": False,
+                    "xanchor": "right" if towards_left else "left",
+                    "xshift": -3 if towards_left else 3,
                     "yanchor": "bottom",
                     "font": {"color": DECISION_COLOUR, "size": 11},
                 }
             )
+
+    def _in_right_half(self, at: datetime) -> bool:
+        """Whether ``at`` lies in the right half of the chart's time axis."""
+        if self.x_range is None:
+            return False
+        middle = self.x_range.start + (self.x_range.end - self.x_range.start) / 2
+        return at > middle
 
     def _has_values(self) -> bool:
         return any(y is not None for trace in self.traces for y in trace.get("y", []))

@@ -103,6 +103,18 @@ def test_decisions_are_vertical_lines_with_their_names_on_every_chart() -> None:
         assert any(a.text == "Switch route (7 Nov 2026)" for a in figure.layout.annotations)
 
 
+def test_a_decision_label_runs_away_from_the_nearer_edge_of_the_time_axis() -> None:
+    frame = sessions()
+    first, last = frame["session_at"].min(), frame["session_at"].max()
+    early_and_late = pd.DataFrame(
+        {"decided_at": [first, last], "decision": ["pause", "adjust_dose"]}
+    )
+    figure = charts.dose_figure(frame, early_and_late)
+    labels = {a.text.split(" (")[0]: a for a in figure.layout.annotations}
+    assert (labels["Pause"].xanchor, labels["Pause"].xshift) == ("left", 3)
+    assert (labels["Adjust dose"].xanchor, labels["Adjust dose"].xshift) == ("right", -3)
+
+
 def test_the_dose_chart_has_one_series_per_route() -> None:
     figure = charts.dose_figure(sessions(), NO_DECISIONS)
     assert [t.name for t in figure.data] == ["Esketamine nasal (Spravato)", "IV ketamine"]
