@@ -69,6 +69,22 @@ def _done(message: str) -> None:
     st.rerun()
 
 
+TOGGLE_ERROR = "users.toggle_error"
+
+
+def _set_active(username: str, active: bool) -> None:
+    """Button callback: enable (``active``) or disable ``username``, as the button said."""
+    who = state.callback_actor(Permission.MANAGE_USERS)
+    if who is None:  # logged off or no longer an administrator: the page says so
+        return
+    try:
+        set_active(engine=engine, actor=who, username=username, active=active)
+    except UserError as error:
+        st.session_state[TOGGLE_ERROR] = str(error)
+    else:
+        st.session_state[NOTICE] = f"{username} is {'enabled' if active else 'disabled'}."
+
+
 st.subheader("Add a user", anchor=False)
 NEW_NAME, NEW_ROLE, NEW_PASSWORD, NEW_REPEAT, NEW_ERROR = (
     "users.new_name",
@@ -161,19 +177,19 @@ if account is not None:
             else:
                 _done(f"{account.username} is now {role}.")
     with state_col:
+        # What the button says is what its click does: the wish travels with the click
+        # (not "the opposite of what the account is now"), so that a second admin's
+        # "Disable" after the first one's cannot switch the account back on.
         verb = "Enable" if not account.active else "Disable"
-        if st.button(f"{verb} {account.username}", key="users.toggle"):
-            try:
-                set_active(
-                    engine=engine,
-                    actor=actor,
-                    username=account.username,
-                    active=not account.active,
-                )
-            except UserError as error:
-                st.error(plain(str(error)))
-            else:
-                _done(f"{account.username} is {'enabled' if not account.active else 'disabled'}.")
+        st.button(
+            f"{verb} {account.username}",
+            key="users.toggle",
+            on_click=_set_active,
+            args=(account.username, not account.active),
+        )
+        refused = st.session_state.pop(TOGGLE_ERROR, None)
+        if refused:
+            st.error(plain(refused))
         locked = account.locked(now) or account.failed_logins > 0
         if locked and st.button(f"Unlock {account.username}", key="users.unlock"):
             try:

@@ -147,6 +147,34 @@ def test_the_users_page_refuses_disabling_the_last_admin(
     assert any("last active administrator" in e.value for e in at.error)
 
 
+def test_a_second_admins_disable_click_does_not_switch_the_account_back_on(
+    app_database: tuple[str, Engine],
+) -> None:
+    from services.users import list_users
+
+    _, engine = app_database
+
+    def active(username: str) -> bool:
+        accounts = list_users(engine=engine, actor=Actor("ada", Role.ADMIN))
+        return next(a.active for a in accounts if a.username == username)
+
+    first, second = _as_admin("users.py"), _as_admin("users.py")
+    for at in (first, second):
+        at.selectbox(key="users.chosen").select("cleo").run()
+        assert at.button(key="users.toggle").label == "Disable cleo"
+    first.button(key="users.toggle").click().run()
+    assert not first.exception and "cleo is disabled" in first.success[0].value
+    assert not active("cleo")
+    second.button(key="users.toggle").click().run()
+    assert not second.exception
+    assert any("cleo is already disabled" in e.value for e in second.error)
+    assert not active("cleo"), "the second 'Disable' left the account disabled"
+    assert second.button(key="users.toggle").label == "Enable cleo", "the page shows it now"
+    second.button(key="users.toggle").click().run()
+    assert "cleo is enabled" in second.success[0].value and active("cleo")
+    assert [r.action for r in audit_rows(engine, "user_disabled")] == ["user_disabled"]
+
+
 def test_the_administration_section_is_in_the_menu_of_admins_only() -> None:
     from ui.navigation import ADMINISTRATION, visible_pages
 

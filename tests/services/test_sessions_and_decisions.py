@@ -137,7 +137,7 @@ def test_a_colleagues_save_in_between_is_not_undone_by_an_older_form(clinic: Eng
         version=mine.version,
         today=TODAY,
     )
-    assert not late.ok and "changed by someone else" in late.problems[0].message
+    assert not late.ok and "someone else saved this session" in late.problems[0].message
     assert not remove_session(
         engine=clinic,
         actor=CLINICIAN,
