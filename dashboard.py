@@ -13,8 +13,9 @@ import streamlit as st
 
 from redflags.labels import plain
 from services import demo
-from ui import navigation, state
+from ui import log_privacy, navigation, state
 
+log_privacy.withhold_exception_messages()
 st.set_page_config(
     page_title="Red-flag review",
     # A file served by the dashboard itself: a Material icon here is fetched from

@@ -22,7 +22,7 @@ from redflags.labels import (
     route_words,
     treatment_words,
 )
-from redflags.validation import parse_patient_code
+from redflags.validation import Problem, parse_patient_code
 from services.access import Permission
 from services.caseload import patient_status
 from services.patients import (
@@ -34,6 +34,7 @@ from services.patients import (
     session_choices,
 )
 from services.sessions import (
+    CHANGED_SINCE,
     CHANGED_SINCE_FIELD,
     MAX_EDIT_REASON_CHARS,
     SaveResult,
@@ -62,6 +63,22 @@ DAY, TIME = key("session_day"), key("session_time")
 LAST = key("last_saved")
 #: The version of the session loaded for editing: a colleague's save since then is not undone.
 VERSION = key("edit_version")
+#: (patient code, session id) of the session loaded for editing. The chooser's own value
+#: is its description as the browser knows it: once a colleague changes the session's
+#: date, route or dose, or removes it, that description names no session any more.
+LOADED = key("loaded")
+
+
+def chosen_session() -> int | None:
+    """The id of the session chosen for editing, also when a colleague's save has
+    changed its description in the chooser since it was loaded."""
+    value = st.session_state.get(key("edit_id"))
+    if isinstance(value, int):
+        return value
+    loaded = st.session_state.get(LOADED)
+    return loaded[1] if isinstance(value, str) and loaded else None
+
+
 st.session_state.setdefault(DAY, state.local_today_date())
 
 
@@ -95,6 +112,10 @@ def add_new_patient() -> None:
 
 def load_session() -> None:
     session_id = st.session_state.get(key("edit_id"))
+    if isinstance(session_id, str):
+        # Not a choice: the chooser lost the loaded session's description (a colleague
+        # changed or removed it). What the user has typed stays; saving says what happened.
+        return
     st.session_state.pop(RESULT, None)
     st.session_state.pop(SAVED, None)
     st.session_state[key("edit_reason")] = ""
@@ -103,6 +124,7 @@ def load_session() -> None:
         return
     stored = session_form_values(engine=engine, actor=who, session_id=int(session_id))
     st.session_state[VERSION] = stored.version
+    st.session_state[LOADED] = (stored.values.get("patient_id"), int(session_id))
     loaded = forms.session_widgets(stored.values)
     st.session_state[DAY], st.session_state[TIME] = loaded.day, loaded.at
     for name, value in loaded.values.items():
@@ -124,7 +146,7 @@ def carry_over() -> None:
 def remove() -> None:
     """Remove the session chosen for editing, entered in error (the reason field says why)."""
     who = state.callback_actor(Permission.WRITE_CLINICAL)
-    session_id = st.session_state.get(key("edit_id"))
+    session_id = chosen_session()
     if who is None or session_id is None:
         return
     result = remove_session(
@@ -141,6 +163,7 @@ def remove() -> None:
     if result.ok:
         clear_form()
         st.session_state[key("edit_id")] = None
+        st.session_state[LOADED] = None
         st.session_state[key("edit_reason")] = ""
         st.session_state[key("remove_reason")] = ""
         st.session_state[key("remove_confirm")] = False
@@ -158,15 +181,19 @@ def save() -> None:
         values={f.name: st.session_state.get(key(f.name)) for f in forms.FORM_FIELDS},
     )
     editing = st.session_state.get(key("mode")) == EDIT
-    session_id = st.session_state.get(key("edit_id"))
+    session_id = chosen_session()
     if not editing and forms.is_repeat_click(values, st.session_state.get(LAST), monotonic()):
         return  # a second click on Save: the first one's result stays on the page
     result: SaveResult
-    if editing and session_id is not None:
+    if editing and session_id is None:
+        result = SaveResult(
+            None, [Problem("choose the session to edit", None, CHANGED_SINCE_FIELD)]
+        )
+    elif editing and session_id is not None:
         result = edit_session(
             engine=engine,
             actor=who,
-            session_id=int(session_id),
+            session_id=session_id,
             values=values,
             reason=st.session_state.get(key("edit_reason")) or "",
             version=st.session_state.get(VERSION),
@@ -249,6 +276,25 @@ if mode == EDIT:
         f"{route_words(s.route)} {format_dose(s.dose_mg)}"
         for s in stored
     }
+    loaded = st.session_state.get(LOADED)
+    if st.session_state.get(key("edit_id")) not in (None, *described):
+        # The chooser holds a session that is not among this patient's now: the old
+        # description of the loaded one (a browser) or its id (AppTest). Point it at
+        # that session again (under its new description), or at nothing when it is gone.
+        still_there = loaded is not None and loaded[1] in described
+        st.session_state[key("edit_id")] = loaded[1] if loaded and still_there else None
+    if (
+        loaded is not None
+        and loaded[0] == code
+        and loaded[1] not in described
+        and st.session_state.get(key("edit_id")) is None
+    ):
+        st.warning(
+            "The session you had open is no longer stored: someone removed it as entered in "
+            "error (the audit log says who and why). Nothing of yours was saved; choose "
+            "another session, or log it again as a new one.",
+            icon=":material/warning:",
+        )
     st.selectbox(
         "Session to edit (newest first)",
         list(described),
@@ -260,6 +306,11 @@ if mode == EDIT:
     )
     if problems.get(CHANGED_SINCE_FIELD):
         widgets.field_problems(problems, CHANGED_SINCE_FIELD)
+    if (
+        result is not None
+        and st.session_state.get(key("edit_id")) in described
+        and any(p.message.startswith(CHANGED_SINCE) for p in result.problems)
+    ):
         st.button(
             "Load the stored session again",
             icon=":material/refresh:",

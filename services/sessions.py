@@ -25,8 +25,17 @@ from services.report import record_patient_view
 from services.review import end_of_day_utc
 
 P = ParamSpec("P")
-#: The field of a problem saying the session was saved by someone else since it was loaded.
+#: The field of a problem saying the session was saved by someone else since it was
+#: loaded, or is gone: the form shows it by the chooser of the session to edit.
 CHANGED_SINCE_FIELD = "edit_id"
+#: How the problem of a session saved by someone else since it was loaded begins.
+CHANGED_SINCE = "someone else saved this session at"
+GONE = Problem(
+    "this session is no longer stored: someone removed it as entered in error (the audit "
+    "log says who and why); nothing was saved",
+    None,
+    CHANGED_SINCE_FIELD,
+)
 EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
 MAX_EDIT_REASON_CHARS = 1_000
 REMOVE_REASON_NEEDED = (
@@ -212,7 +221,7 @@ def _changed_since(row: DosingSession, version: datetime | None) -> list[Problem
     at = utc_to_local(row.updated_at, clinic_timezone())
     return [
         Problem(
-            f"someone else saved this session at {at:%Y-%m-%dT%H:%M}, after you opened it, so "
+            f"{CHANGED_SINCE} {at:%Y-%m-%dT%H:%M}, after you opened it, so "
             "nothing was saved: load it again to see what is stored now (the audit log shows "
             "the change), then make your change again",
             None,
@@ -250,7 +259,7 @@ def edit_session(
         # new version. SQLite's write transaction (BEGIN IMMEDIATE) already excludes it.
         row = session.get(DosingSession, session_id, with_for_update=True)
         if row is None:
-            return SaveResult(None, [Problem("this session no longer exists", None, None)])
+            return SaveResult(None, [GONE])
         changed_since = _changed_since(row, version)
         if changed_since:
             return SaveResult(None, changed_since)
@@ -322,7 +331,7 @@ def remove_session(
     with write_session(engine) as session:
         row = session.get(DosingSession, session_id, with_for_update=True)
         if row is None:
-            return SaveResult(None, [Problem("this session no longer exists", None, None)])
+            return SaveResult(None, [GONE])
         changed_since = _changed_since(row, version)
         if changed_since:
             return SaveResult(None, changed_since)

@@ -355,6 +355,53 @@ def test_an_edit_made_on_an_older_copy_does_not_undo_a_colleagues_save(
     assert stored["note"] == "Nausea after dosing; calm otherwise."
 
 
+@pytest.mark.parametrize("their_change", ["dose", "removal"])
+def test_a_colleague_changing_what_names_the_session_or_removing_it_is_reported_not_a_crash(
+    demo_engine: Engine, their_change: str
+) -> None:
+    latest = stored_sessions(demo_engine)[-1]
+    new_dose = 20.0 if latest["dose_mg"] != 20.0 else 25.0
+
+    def editing() -> AppTest:
+        at = form()
+        at.button_group(key="log.mode").set_value("edit").run()
+        at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
+        no_exception(at)
+        return at
+
+    mine, theirs = editing(), editing()
+    if their_change == "dose":
+        theirs.number_input(key="log.dose_mg").set_value(new_dose).run()
+        theirs.text_input(key="log.edit_reason").input("the dose was mistyped").run()
+        assert not errors(save(theirs))
+    else:
+        theirs.text_input(key="log.remove_reason").input("logged twice").run()
+        theirs.checkbox(key="log.remove_confirm").check().run()
+        theirs.button(key="log.remove").click().run()
+        no_exception(theirs)
+        assert not errors(theirs)
+    mine.text_area(key="log.note").input("Mine: calm throughout.").run()
+    no_exception(mine)
+    assert mine.text_area(key="log.note").value == "Mine: calm throughout.", "nothing reloaded"
+    if their_change == "removal":
+        # (AppTest drops the vanished choice itself; a browser sends its old description,
+        # which the page turns into the same: nothing chosen, and why.)
+        assert "The session you had open is no longer stored" in all_text(mine)
+        assert mine.selectbox(key="log.edit_id").value is None
+        assert mine.button(key="log.save").disabled, "nothing to save it to"
+        assert latest["id"] not in [r["id"] for r in stored_sessions(demo_engine)]
+        return
+    mine.text_input(key="log.edit_reason").input("note added").run()
+    save(mine)
+    assert "Someone else saved this session at" in errors(mine)
+    stored = next(r for r in stored_sessions(demo_engine) if r["id"] == latest["id"])
+    assert (stored["dose_mg"], stored["note"]) == (new_dose, latest["note"])
+    mine.button(key="log.reload").click().run()
+    no_exception(mine)
+    assert mine.number_input(key="log.dose_mg").value == new_dose
+    assert mine.selectbox(key="log.edit_id").value == latest["id"], "still the one chosen"
+
+
 def test_a_session_entered_in_error_is_removed_with_a_reason_and_audited(
     demo_engine: Engine,
 ) -> None:

@@ -409,6 +409,6 @@ def test_a_session_entered_in_error_leaves_the_review_once_removed(clinic: Engin
     assert removed.ok and removed.record_id == ids[1]
     assert red_flags() == [], "one hard session is not 'repeatedly'"
     again = remove_session(engine=clinic, actor=CLINICIAN, session_id=ids[1], reason="twice")
-    assert not again.ok and "no longer exists" in again.problems[0].message
+    assert not again.ok and "no longer stored" in again.problems[0].message
     with pytest.raises(PermissionDenied):
         remove_session(engine=clinic, actor=Actor("v", Role.VIEWER), session_id=ids[0], reason="no")
