@@ -88,8 +88,13 @@ def cmd_init_db(_args: argparse.Namespace) -> int:
     from models.db import upgrade
 
     label = _database_label()
-    upgrade(_engine(migrated=False))
-    print(f"Database {label}: the schema is up to date.")
+    before, after = upgrade(_engine(migrated=False))
+    if before is None:
+        print(f"Database {label}: the schema is created (revision {after}).")
+    elif before != after:
+        print(f"Database {label}: the schema is upgraded from revision {before} to {after}.")
+    else:
+        print(f"Database {label}: the schema is already up to date (revision {after}).")
     return EXIT_OK
 
 

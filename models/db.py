@@ -166,23 +166,34 @@ def check_encoding(engine: Engine) -> None:
         )
 
 
-def upgrade(engine: Engine | None = None) -> None:
-    """Create or upgrade the schema to the latest migration (UTF-8 databases only)."""
+def upgrade(engine: Engine | None = None) -> tuple[str | None, str | None]:
+    """Create or upgrade the schema to the latest migration (UTF-8 databases only).
+
+    Returns the schema's revision before (None: there was no schema) and after.
+    """
     from alembic import command
 
     engine = engine or get_engine()
     check_encoding(engine)
+    before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
+    return before, current_revision(engine)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at; None when it has no schema of ours yet."""
+    from alembic.runtime.migration import MigrationContext
+
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def schema_is_current(engine: Engine | None = None) -> bool:
     """Whether the database has been migrated to the latest schema."""
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     engine = engine or get_engine()
-    if not inspect(engine).has_table("alembic_version"):
-        return False
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+    return current_revision(engine) == head

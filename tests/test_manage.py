@@ -131,9 +131,11 @@ def test_init_db_migrates_an_empty_database_and_says_which(
 ) -> None:
     done = manage("init-db", url=db_url)
     assert done.returncode == 0, done.stderr
-    assert "the schema is up to date" in done.stdout
+    assert "the schema is created (revision 0001)" in done.stdout
     assert db_url.split("://")[0] in done.stdout
-    assert manage("init-db", url=db_url).returncode == 0  # again: nothing to do
+    again = manage("init-db", url=db_url)  # again: nothing to do, and it says so
+    assert again.returncode == 0
+    assert "the schema is already up to date (revision 0001)" in again.stdout
 
 
 def test_an_unmigrated_database_asks_for_init_db(
