@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -9,7 +10,7 @@ from functools import wraps
 from typing import Any, ParamSpec, cast
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from models import queries
@@ -25,6 +26,12 @@ from services.report import record_patient_view
 from services.review import end_of_day_utc
 
 P = ParamSpec("P")
+logger = logging.getLogger(__name__)
+DATABASE_UNAVAILABLE = (
+    "the database did not answer in time (a large import may be holding it, or the "
+    "connection was lost): nothing was saved; save again in a moment, and tell your "
+    "administrator if it keeps happening"
+)
 #: The field of a problem saying the session was saved by someone else since it was
 #: loaded, or is gone: the form shows it by the chooser of the session to edit.
 CHANGED_SINCE_FIELD = "edit_id"
@@ -66,6 +73,10 @@ def refused_by_database_as_problem(
     colleague's save can land in between (the same session time, the same
     code). The unique constraint then refuses ours: the user is told, not
     shown an error, and nothing is written.
+
+    The database not answering in time (SQLite still locked by a large import
+    after the busy timeout; a PostgreSQL connection lost) is said the same way,
+    as a problem of the whole form: the transaction was rolled back.
     """
 
     def decorate(save: Callable[P, SaveResult]) -> Callable[P, SaveResult]:
@@ -73,6 +84,10 @@ def refused_by_database_as_problem(
         def guarded(*args: P.args, **kwargs: P.kwargs) -> SaveResult:
             try:
                 return save(*args, **kwargs)
+            except OperationalError as error:
+                # The kind only: the message may quote the statement's values.
+                logger.warning("a save found the database unavailable: %s", type(error).__name__)
+                return SaveResult(None, [Problem(DATABASE_UNAVAILABLE, None, None)])
             except IntegrityError:
                 return SaveResult(
                     None,
@@ -306,6 +321,7 @@ def edit_session(
         return SaveResult(row.id, version=row.updated_at)
 
 
+@refused_by_database_as_problem("remove_reason")
 def remove_session(
     *,
     engine: Engine,

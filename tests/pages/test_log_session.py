@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -120,6 +121,31 @@ def test_a_good_session_is_saved_and_the_patients_status_shows_at_once(
     assert saved["commitment"] == "call my sister" and saved["recorded_by"] == CLINICIAN.username
     assert audit_rows(demo_engine, "session_created")[-1].patient_code == PATIENT
     assert at.number_input(key="log.dose_mg").value is None, "the form is cleared for the next"
+
+
+def test_a_save_while_an_import_holds_the_database_says_so_and_keeps_the_form(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models import db
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 300)  # not 30 s of waiting here
+    demo_engine.dispose()  # new connections take the shorter timeout
+    before = len(stored_sessions(demo_engine))
+    at = fill(form(), **GOOD)
+    holder = sqlite3.connect(str(demo_engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a long import's write transaction does
+    try:
+        save(at)
+        assert "The database did not answer in time" in errors(at)
+        assert "nothing was saved" in errors(at)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(stored_sessions(demo_engine)) == before
+    assert at.number_input(key="log.dose_mg").value == GOOD["dose_mg"], "what was typed stays"
+    save(at)
+    assert f"Session saved for {PATIENT}" in all_text(at)
+    assert len(stored_sessions(demo_engine)) == before + 1
 
 
 def test_the_latest_route_and_dose_are_shown_and_carried_over_only_when_asked(
