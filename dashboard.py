@@ -10,9 +10,12 @@ from functools import partial
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import InterfaceError, OperationalError
+from streamlit.navigation.page import StreamlitPage
 
 from redflags.labels import plain
 from services import demo
+from services.access import Actor
 from ui import log_privacy, navigation, state
 
 log_privacy.withhold_exception_messages()
@@ -28,28 +31,28 @@ st.set_page_config(
 @st.fragment(run_every=timedelta(seconds=state.LOGIN_WATCH_SECONDS))
 def watch_login() -> None:
     """Between clicks, end a login that ran out: a screen left open does not stay open."""
-    if state.login_has_lapsed():
+    try:
+        lapsed = state.login_has_lapsed()
+    except (OperationalError, InterfaceError):
+        return  # the database is not answering: the next click's run says so
+    if lapsed:
         st.rerun(scope="app")
 
 
 def setup_not_valid() -> None:
     """Shown instead of every page while the setup is not usable (rules.md §10, settings)."""
-    if setup_problem is None:
+    problem = state.setup_problem()
+    if problem is None:
         return
     st.title("The dashboard cannot start")
-    st.error(f"{setup_problem.what}:\n\n{plain(setup_problem.problem)}", icon=":material/rule:")
-    st.info(setup_problem.remedy, icon=":material/build:")
+    st.error(f"{problem.what}:\n\n{plain(problem.problem)}", icon=":material/rule:")
+    st.info(problem.remedy, icon=":material/build:")
 
 
-setup_problem = state.setup_problem()
-actor = None if setup_problem is not None else state.current_actor()
-
-if setup_problem is not None:
-    page = st.navigation([st.Page(setup_not_valid, title="Setup not valid")])
-elif actor is None:
-    # Only the login page, under every page's URL: a link to a report leads to the
-    # report once logged in (the URL and its ?patient= stay as they were).
-    page = st.navigation(
+def login_only() -> StreamlitPage:
+    """Only the login page, under every page's URL: a link to a report leads to the
+    report once logged in (the URL and its ?patient= stay as they were)."""
+    return st.navigation(
         [
             st.Page("pages/login.py", title="Log in", icon=":material/login:", default=True),
             *(
@@ -59,7 +62,10 @@ elif actor is None:
         ],
         position="hidden",
     )
-else:
+
+
+def menu_for(actor: Actor) -> StreamlitPage:
+    """The pages ``actor``'s role may use, in a menu of their own; the sidebar's user box."""
     sections = {
         section: [
             st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.default)
@@ -93,9 +99,21 @@ else:
     watch_login()
     state.note_page(page.url_path)
     if demo.is_demo(engine=state.engine()):
-        st.warning(
-            "**Synthetic demo data.** Every patient here is invented; nothing is a real record.",
-            icon=":material/science:",
-        )
+        st.warning(DEMO_BANNER, icon=":material/science:")
+    return page
 
-page.run()
+
+DEMO_BANNER = "**Synthetic demo data.** Every patient here is invented; nothing is a real record."
+
+try:
+    if state.setup_problem() is not None:
+        page = st.navigation([st.Page(setup_not_valid, title="Setup not valid")])
+    else:
+        actor = state.current_actor()
+        page = login_only() if actor is None else menu_for(actor)
+    page.run()
+except (OperationalError, InterfaceError):
+    # The database stopped answering (PostgreSQL restarted, the network dropped, SQLite
+    # held past its busy timeout): said plainly, not Streamlit's error page. The engine
+    # checks its connections before use, so the next click reconnects by itself.
+    state.database_unavailable()

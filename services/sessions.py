@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,7 +25,6 @@ from services.report import record_patient_view
 from services.review import end_of_day_utc
 
 P = ParamSpec("P")
-logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = (
     "the database did not answer in time (a large import may be holding it, or the "
     "connection was lost): nothing was saved; save again in a moment, and tell your "
@@ -84,9 +82,7 @@ def refused_by_database_as_problem(
         def guarded(*args: P.args, **kwargs: P.kwargs) -> SaveResult:
             try:
                 return save(*args, **kwargs)
-            except OperationalError as error:
-                # The kind only: the message may quote the statement's values.
-                logger.warning("a save found the database unavailable: %s", type(error).__name__)
+            except OperationalError:
                 return SaveResult(None, [Problem(DATABASE_UNAVAILABLE, None, None)])
             except IntegrityError:
                 return SaveResult(

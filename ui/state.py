@@ -26,6 +26,11 @@ PAGE_KEY = "page"
 LOGIN_FIRST = "Please [log in](./) to see this page."
 #: How often an open page checks, between clicks, whether its login has lapsed.
 LOGIN_WATCH_SECONDS = 30
+DATABASE_UNAVAILABLE = (
+    "**The database is not answering.** It may be restarting, the network to it may be "
+    "down, or a large import may be holding it. Nothing on this page was changed. Try again "
+    "in a moment; if it keeps happening, tell your administrator."
+)
 #: The clock; tests replace it to exercise idle logoff without waiting.
 clock: Callable[[], datetime] = utc_now
 
@@ -288,3 +293,13 @@ def local_now() -> datetime:
 def local_today_date() -> date:
     """Today's date at the clinic, from the injectable clock."""
     return local_now().date()
+
+
+def database_unavailable() -> None:
+    """Say that the database is not answering, with a way to try again.
+
+    Nothing is logged here (the error's message may quote the statement's values);
+    the database server's own log has the cause.
+    """
+    st.error(DATABASE_UNAVAILABLE, icon=":material/cloud_off:")
+    st.button("Try again", icon=":material/refresh:", key="database_unavailable.retry")

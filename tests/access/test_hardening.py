@@ -136,12 +136,13 @@ def test_nothing_logs_or_prints_a_password(path: Path) -> None:
 
 def test_the_code_does_not_use_the_logging_module_for_records() -> None:
     # Audit rows are the record of who did what; stray log lines could hold patient data.
+    # ui/log_privacy.py writes no record: it filters Streamlit's own (messages withheld).
     offenders = [
         str(p.relative_to(ROOT))
         for p in CODE
         if re.search(r"^\s*(import logging|from logging )", p.read_text(encoding="utf-8"), re.M)
     ]
-    assert offenders == []
+    assert offenders == ["ui/log_privacy.py"]
 
 
 def test_the_accent_colour_is_not_the_red_of_a_red_flag() -> None:

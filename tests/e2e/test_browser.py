@@ -492,3 +492,50 @@ def test_two_people_editing_one_session_the_later_save_is_refused_not_a_crash(
     settle(mine)
     expect(mine.get_by_text("Changes saved for DEMO-030.")).to_be_visible()
     theirs.close()
+
+
+@pytest.mark.postgres
+def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
+    pg_url: str, page: Any, tmp_path: Path
+) -> None:
+    """PostgreSQL restarting or the network dropping, between two clicks of a logged-in
+    user: a sentence and a way to try again, not Streamlit's error page; then back."""
+    from playwright.sync_api import expect
+    from sqlalchemy.engine import make_url
+
+    from tests.relay import Relay
+
+    env = {**os.environ, "DATABASE_URL": pg_url, "PYTHONUNBUFFERED": "1"}
+    env.pop("REDFLAGS_RULES_FILE", None)
+    for command in ("init-db", "demo"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, f"manage.py {command}: {done.stdout}{done.stderr}"
+    url = make_url(pg_url)
+    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
+    env["DATABASE_URL"] = url.set(host="127.0.0.1", port=relay.port).render_as_string(
+        hide_password=False
+    )
+    try:
+        with _served(env, tmp_path / "streamlit.log") as base:
+            _log_in_at(page, base)
+            expect(page.get_by_role("heading", name="Weekly review")).to_be_visible()
+            relay.cut()
+            menu(page, "Patient report")
+            settle(page)
+            expect(page.get_by_text("The database is not answering.")).to_be_visible()
+            expect(page.get_by_text("This app has encountered an error")).to_have_count(0)
+            relay.restore()
+            page.get_by_role("button", name="Try again").click()
+            settle(page)
+            expect(page.get_by_text("The database is not answering.")).to_have_count(0)
+            expect(page.get_by_role("heading", name="Patient report")).to_be_visible()
+            expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    finally:
+        relay.close()
