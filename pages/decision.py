@@ -123,6 +123,13 @@ if st.session_state.get(key("flags_for")) != code:
     st.session_state[key("flags_for")] = code
     st.session_state[key("route_from")] = review.route
     st.session_state[key("dose_from")] = review.dose_mg
+# A flag chosen that is no longer this patient's (a colleague edited or removed its
+# sessions since the form opened): the browser keeps it as its words, which name no flag.
+gone_flags = [f for f in st.session_state.get(key("flags"), []) if f not in flag_options]
+if gone_flags:
+    st.session_state[key("flags")] = [
+        f for f in st.session_state[key("flags")] if f in flag_options
+    ]
 
 
 def save() -> None:
@@ -248,6 +255,12 @@ st.multiselect(
     "you choose them.",
 )
 widgets.field_problems(problems, "flags_considered")
+if gone_flags:
+    st.info(
+        "Taken out of the flags considered, as this patient no longer has it (the sessions "
+        f"changed since this form opened): {'; '.join(flag_words(str(f)) for f in gone_flags)}.",
+        icon=":material/info:",
+    )
 if review.safety_flags:
     st.caption(
         ":material/emergency: Safety flags ("

@@ -238,3 +238,31 @@ def test_the_record_button_waits_for_a_decision(demo_engine: Engine) -> None:
     assert at.button(key="decision.save").disabled
     at.button_group(key="decision.kind").set_value("stop").run()
     assert not at.button(key="decision.save").disabled
+
+
+def test_a_chosen_flag_that_is_gone_since_the_form_opened_is_taken_out_and_said(
+    demo_engine: Engine,
+) -> None:
+    from models.tables import session_table
+    from services.sessions import remove_session
+
+    at = page()
+    assert at.multiselect(key="decision.flags").value == ["repeated_panic"]
+    # A colleague removes the patient's hard panic sessions as entered in error.
+    hard = (
+        select(session_table.c.id)
+        .join(patient_table, patient_table.c.id == session_table.c.patient_id)
+        .where(patient_table.c.code == PATIENT, session_table.c.panic >= 7)
+    )
+    with demo_engine.connect() as connection:
+        ids = list(connection.execute(hard).scalars())
+    assert ids
+    for session_id in ids:
+        assert remove_session(
+            engine=demo_engine, actor=CLINICIAN, session_id=session_id, reason="wrong patient"
+        ).ok
+    at.text_area(key="decision.rationale").input("Reviewed after the correction.").run()
+    no_exception(at)
+    assert at.multiselect(key="decision.flags").value == []
+    assert "Taken out of the flags considered" in all_text(at)
+    assert "Repeated overwhelming panic" in all_text(at)
