@@ -89,7 +89,11 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of a server on a demo-clinic database of its own."""
     _chromium_or_skip()
     folder = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{folder / 'demo.db'}"
+    return _demo_clinic(f"sqlite:///{folder / 'demo.db'}")
+
+
+def _demo_clinic(url: str) -> dict[str, str]:
+    """``manage.py init-db`` and ``demo`` on ``url``; the environment naming it."""
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     env.pop("REDFLAGS_RULES_FILE", None)
     for command in ("init-db", "demo"):
@@ -210,6 +214,15 @@ def choose(page: Any, label: str, text: str) -> None:
     box.click()
     box.fill(text)
     page.get_by_role("option").first.click()
+
+
+def _log_in_at(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("textbox", name="Username").fill("demo")
+    page.get_by_role("textbox", name="Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
 
 
 def test_a_clinician_reviews_opens_a_red_patient_decides_and_downloads(
@@ -368,12 +381,7 @@ def test_a_number_out_of_range_is_reported_not_saved_as_not_recorded(
     saved as "not recorded" would fire no safety flag."""
     from playwright.sync_api import expect
 
-    page.goto(f"{dashboard}/log_session")
-    page.wait_for_selector(IDLE, timeout=60_000)
-    page.get_by_role("textbox", name="Username").fill("demo")
-    page.get_by_role("textbox", name="Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
-    settle(page)
+    _log_in_at(page, f"{dashboard}/log_session")
     expect(page.get_by_role("heading", name="Log a session")).to_be_visible()
     choose(page, "Patient", "DEMO-003")
     settle(page)
@@ -412,12 +420,7 @@ def test_an_earlier_review_date_is_said_and_back_to_today_restores_it(
 ) -> None:
     from playwright.sync_api import expect
 
-    page.goto(dashboard)
-    page.wait_for_selector(IDLE, timeout=60_000)
-    page.get_by_role("textbox", name="Username").fill("demo")
-    page.get_by_role("textbox", name="Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
-    settle(page)
+    _log_in_at(page, dashboard)
     day = page.get_by_role("spinbutton", name="day, As of")
     today = [
         page.get_by_role("spinbutton", name=f"{part}, As of").inner_text()
@@ -438,13 +441,15 @@ def test_an_earlier_review_date_is_said_and_back_to_today_restores_it(
     ] == today
 
 
-def _log_in_at(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector(IDLE, timeout=60_000)
-    page.get_by_role("textbox", name="Username").fill("demo")
-    page.get_by_role("textbox", name="Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
-    settle(page)
+def save_changes(tab: Any, reason: str, *, note: str | None = None) -> None:
+    """On the session form in edit mode: the note (if given), the reason, Save changes."""
+    if note is not None:
+        tab.get_by_role("textbox", name="Clinician note").fill(note)
+    tab.get_by_role("textbox", name="Reason for the change").fill(reason)
+    tab.keyboard.press("Tab")
+    settle(tab)
+    tab.get_by_role("button", name="Save changes").click()
+    settle(tab)
 
 
 def test_two_people_editing_one_session_the_later_save_is_refused_not_a_crash(
@@ -465,19 +470,10 @@ def test_two_people_editing_one_session_the_later_save_is_refused_not_a_crash(
     dose = theirs.get_by_role("spinbutton", name="Dose (mg)")
     new_dose = "22" if dose.input_value() != "22" else "24"
     dose.fill(new_dose)
-    theirs.get_by_role("textbox", name="Reason for the change").fill("the dose was mistyped")
-    theirs.keyboard.press("Tab")
-    settle(theirs)
-    theirs.get_by_role("button", name="Save changes").click()
-    settle(theirs)
+    save_changes(theirs, "the dose was mistyped")
     expect(theirs.get_by_text("Changes saved for DEMO-030.")).to_be_visible()
 
-    mine.get_by_role("textbox", name="Clinician note").fill("Calm throughout.")
-    mine.get_by_role("textbox", name="Reason for the change").fill("note added")
-    mine.keyboard.press("Tab")
-    settle(mine)
-    mine.get_by_role("button", name="Save changes").click()
-    settle(mine)
+    save_changes(mine, "note added", note="Calm throughout.")
     expect(mine.get_by_text("Someone else saved this session at")).to_be_visible()
     mine.get_by_text("Someone else saved this session at").scroll_into_view_if_needed()
     shot(mine, "edit-conflict")
@@ -486,12 +482,7 @@ def test_two_people_editing_one_session_the_later_save_is_refused_not_a_crash(
     settle(mine)
     expect(mine.get_by_role("spinbutton", name="Dose (mg)")).to_have_value(new_dose)
     expect(mine.get_by_text("Someone else saved this session at")).to_have_count(0)
-    mine.get_by_role("textbox", name="Clinician note").fill("Calm throughout.")
-    mine.get_by_role("textbox", name="Reason for the change").fill("note added")
-    mine.keyboard.press("Tab")
-    settle(mine)
-    mine.get_by_role("button", name="Save changes").click()
-    settle(mine)
+    save_changes(mine, "note added", note="Calm throughout.")
     expect(mine.get_by_text("Changes saved for DEMO-030.")).to_be_visible()
     theirs.close()
 
@@ -507,18 +498,7 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
 
     from tests.relay import Relay
 
-    env = {**os.environ, "DATABASE_URL": pg_url, "PYTHONUNBUFFERED": "1"}
-    env.pop("REDFLAGS_RULES_FILE", None)
-    for command in ("init-db", "demo"):
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, f"manage.py {command}: {done.stdout}{done.stderr}"
+    env = _demo_clinic(pg_url)
     url = make_url(pg_url)
     relay = Relay((url.host or "127.0.0.1", url.port or 5432))
     env["DATABASE_URL"] = url.set(host="127.0.0.1", port=relay.port).render_as_string(

@@ -344,19 +344,21 @@ def test_editing_a_session_saves_the_change_and_keeps_the_old_values_in_the_audi
     assert change["reason"] == "note added after the call"
 
 
+def editing(session_id: object) -> AppTest:
+    """The form with a stored session loaded for editing."""
+    at = form()
+    at.button_group(key="log.mode").set_value("edit").run()
+    at.selectbox(key="log.edit_id").set_value(session_id).run()
+    no_exception(at)
+    return at
+
+
 def test_an_edit_made_on_an_older_copy_does_not_undo_a_colleagues_save(
     demo_engine: Engine,
 ) -> None:
     latest = stored_sessions(demo_engine)[-1]
 
-    def editing() -> AppTest:
-        at = form()
-        at.button_group(key="log.mode").set_value("edit").run()
-        at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
-        no_exception(at)
-        return at
-
-    mine, theirs = editing(), editing()
+    mine, theirs = editing(latest["id"]), editing(latest["id"])
     theirs.text_area(key="log.note").input("Colleague: nausea after dosing.").run()
     theirs.text_input(key="log.edit_reason").input("nausea reported by phone").run()
     assert not errors(save(theirs))
@@ -388,14 +390,7 @@ def test_a_colleague_changing_what_names_the_session_or_removing_it_is_reported_
     latest = stored_sessions(demo_engine)[-1]
     new_dose = 20.0 if latest["dose_mg"] != 20.0 else 25.0
 
-    def editing() -> AppTest:
-        at = form()
-        at.button_group(key="log.mode").set_value("edit").run()
-        at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
-        no_exception(at)
-        return at
-
-    mine, theirs = editing(), editing()
+    mine, theirs = editing(latest["id"]), editing(latest["id"])
     if their_change == "dose":
         theirs.number_input(key="log.dose_mg").set_value(new_dose).run()
         theirs.text_input(key="log.edit_reason").input("the dose was mistyped").run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine
@@ -114,59 +115,49 @@ def test_a_colleagues_save_in_between_is_not_undone_by_an_older_form(clinic: Eng
         engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
     )
     assert saved.record_id is not None
-    mine = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
-    theirs = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    session_id = saved.record_id
+    mine = session_form_values(engine=clinic, actor=CLINICIAN, session_id=session_id)
+    theirs = session_form_values(engine=clinic, actor=CLINICIAN, session_id=session_id)
     assert mine.version is not None and mine.version == theirs.version
-    first = edit_session(
-        engine=clinic,
+    edit = partial(edit_session, engine=clinic, session_id=session_id, today=TODAY)
+    first = edit(
         actor=Actor("dana", Role.CLINICIAN),
-        session_id=saved.record_id,
         values=theirs.values | {"dose_mg": "40"},
         reason="the dose was 40 mg",
         version=theirs.version,
-        today=TODAY,
     )
     assert first.ok and first.version is not None and first.version != mine.version
     audited = len(_audit(clinic))
-    late = edit_session(
-        engine=clinic,
+    late = edit(
         actor=CLINICIAN,
-        session_id=saved.record_id,
         values=mine.values | {"panic": "6"},
         reason="panic re-scored",
         version=mine.version,
-        today=TODAY,
     )
     assert not late.ok and "someone else saved this session" in late.problems[0].message
     assert not remove_session(
         engine=clinic,
         actor=CLINICIAN,
-        session_id=saved.record_id,
+        session_id=session_id,
         reason="a duplicate",
         version=mine.version,
     ).ok
-    now = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id)
+    now = session_form_values(engine=clinic, actor=CLINICIAN, session_id=session_id)
     assert (now.values["dose_mg"], now.values["panic"]) == ("40", "8"), "the colleague's kept"
     assert len(_audit(clinic)) == audited + 1, "only the read that reloaded it"
     # Loaded again, the change goes through; and the editor's own next save too.
-    again = edit_session(
-        engine=clinic,
+    again = edit(
         actor=CLINICIAN,
-        session_id=saved.record_id,
         values=now.values | {"panic": "6"},
         reason="panic re-scored",
         version=now.version,
-        today=TODAY,
     )
     assert again.ok
-    assert edit_session(
-        engine=clinic,
+    assert edit(
         actor=CLINICIAN,
-        session_id=saved.record_id,
         values=now.values | {"panic": "5"},
         reason="panic re-scored once more",
         version=again.version,
-        today=TODAY,
     ).ok
 
 
