@@ -92,7 +92,10 @@ review: PatientReview = report.review
 patient = report.patient
 
 # ---------------------------------------------------------------- at the top
-st.header(f"{plain(patient.code)} · {plain(patient.display_name)}", anchor=False)
+st.header(  # a patient imported from sessions alone has no name yet
+    " · ".join(plain(part) for part in (patient.code, patient.display_name) if part),
+    anchor=False,
+)
 with st.container(horizontal=True, vertical_alignment="center"):
     widgets.status_badge(review.status.value)
     if review.stale:

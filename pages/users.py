@@ -182,7 +182,7 @@ if account is not None:
         # "Disable" after the first one's cannot switch the account back on.
         verb = "Enable" if not account.active else "Disable"
         st.button(
-            f"{verb} {account.username}",
+            f"{verb} {plain(account.username)}",
             key="users.toggle",
             on_click=_set_active,
             args=(account.username, not account.active),
@@ -191,7 +191,7 @@ if account is not None:
         if refused:
             st.error(plain(refused))
         locked = account.locked(now) or account.failed_logins > 0
-        if locked and st.button(f"Unlock {account.username}", key="users.unlock"):
+        if locked and st.button(f"Unlock {plain(account.username)}", key="users.unlock"):
             try:
                 unlock_user(engine=engine, actor=actor, username=account.username)
             except UserError as error:
@@ -200,7 +200,8 @@ if account is not None:
                 _done(f"{account.username} is unlocked.")
     with st.form("users.reset", clear_on_submit=True):
         password = st.text_input(
-            f"New password for {account.username} (at least {MIN_PASSWORD_LENGTH} characters)",
+            f"New password for {plain(account.username)} "
+            f"(at least {MIN_PASSWORD_LENGTH} characters)",
             type="password",
             autocomplete="new-password",
         )

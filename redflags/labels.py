@@ -202,6 +202,20 @@ def days_text(days: int) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
+#: U+2060 WORD JOINER: invisible and not a space. Put inside what Markdown or Streamlit
+#: would turn into a link or an icon even when escaped, it breaks the pattern unseen.
+JOINER = "\u2060"
+#: Bare addresses that Markdown links by itself (GFM autolink literals): www., a scheme
+#: followed by ":", an e-mail's "@". A backslash before the "." or ":" does not stop it.
+_AUTOLINK = re.compile(r"(?i)\b(www)(?=\.)|\b(https?|ftp|mailto|xmpp)(?=:)|(@)")
+#: Streamlit's icon directives (:material/name:, :streamlit:), drawn despite escaping.
+_ICON = re.compile(r"(?i):(?=material/|streamlit:)")
+#: Every line break Markdown or a browser may act on: a new line would start a new
+#: paragraph, a list, a heading or an indented code block.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+#: Bidirectional embeddings, overrides and isolates: they can make "x<RLO>gpj.csv" read
+#: as "xvsc.jpg". Marks (U+200E, U+200F) stay: right-to-left names need them.
+_BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def plain(text: object) -> str:
@@ -209,6 +223,11 @@ def plain(text: object) -> str:
 
     Names, notes and any other text that people type must go through this (or
     into a table cell) so that it can never become a link, an image, a colour
-    directive or HTML.
+    directive, an icon or HTML, nor break into paragraphs. It reads the same,
+    on one line; only invisible characters are added (:data:`JOINER`) or taken
+    out (bidirectional overrides).
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    text = _LINE_BREAK.sub(" ", _BIDI_CONTROL.sub("", str(text)))
+    text = _AUTOLINK.sub(lambda m: f"{m[0]}{JOINER}", text)
+    text = _ICON.sub(f":{JOINER}", text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

@@ -522,3 +522,58 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
             expect(page.get_by_role("button", name="Log out")).to_be_visible()
     finally:
         relay.close()
+
+
+HOSTILE = (
+    "![x](http://127.0.0.1:9/leak.png) www.evil.example x@evil.example "
+    ":material/emergency: :red[RED] <b>b</b>"
+)
+
+
+def test_typed_text_is_shown_as_text_never_as_a_link_an_icon_or_a_code_block(
+    dashboard: str, demo_env: dict[str, str], page: Any
+) -> None:
+    """A name, a clinician and an imported commitment, each carrying what Markdown or
+    Streamlit would draw: the browser shows them as the text that was typed."""
+    from playwright.sync_api import expect
+    from sqlalchemy import create_engine
+
+    from services.access import command_line_actor
+    from services.patients import add_patient
+    from services.records import import_sessions
+
+    engine = create_engine(demo_env["DATABASE_URL"])
+    try:
+        assert add_patient(
+            engine=engine,
+            actor=command_line_actor(),
+            code="HOSTILE-1",
+            display_name=HOSTILE,
+            primary_clinician="Dr http://127.0.0.1:9/clin",
+        ).ok
+        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        imported = import_sessions(
+            engine=engine,
+            actor=command_line_actor(),
+            data=(
+                "patient_id,session_date,route,dose_mg,commitment\r\n"
+                f'HOSTILE-1,{yesterday},ketamine_iv,35,"walk\r\r    indented www.evil.example"\r\n'
+            ).encode(),
+        )
+        assert imported.ok, imported.messages()
+    finally:
+        engine.dispose()
+    requested: set[str] = set()
+    page.on("request", lambda request: requested.add(urlparse(request.url).netloc))
+    _log_in_at(page, f"{dashboard}/patient_report?patient=HOSTILE-1")
+    main = page.get_by_test_id("stMain")
+    header = main.get_by_role("heading", level=2)
+    expect(header).to_contain_text("leak.png")
+    expect(header).to_contain_text("www")
+    expect(main.get_by_text("Dr http")).to_be_visible()
+    expect(main.get_by_text("indented www")).to_be_visible()
+    hrefs = main.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert not [h for h in hrefs if "evil" in h or "127.0.0.1:9" in h], hrefs
+    assert header.locator("[role='img'], img, b").count() == 0, "no icon, image or HTML"
+    assert main.locator("pre").filter(has_text="indented").count() == 0, "no code block"
+    assert requested <= {urlparse(dashboard).netloc}, requested

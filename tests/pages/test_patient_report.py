@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import SHIPPED_RULES_FILE
+from redflags.labels import JOINER
 from services.access import Actor
 from services.patients import add_patient
 from tests.pages.helpers import (
@@ -187,7 +188,15 @@ def test_an_unknown_code_from_a_link_is_shown_as_text_not_markdown(demo_engine: 
     no_exception(at)
     (warning,) = at.warning
     assert "**X**" not in warning.value and "](" not in warning.value
-    assert "**X**[y](https://e.test)<b>" in warning.value.replace("\\", "")
+    assert "**X**[y](https://e.test)<b>" in warning.value.replace("\\", "").replace(JOINER, "")
+    assert "https://" not in warning.value.replace("\\", ""), "no bare address to link"
+
+
+def test_a_patient_without_a_name_is_headed_by_the_code_alone(demo_engine: Engine) -> None:
+    assert add_patient(engine=demo_engine, actor=ADMIN, code="NO-NAME-1").ok
+    at = open_page(logged_in(ADMIN), REPORT, patient="NO-NAME-1")
+    no_exception(at)
+    assert at.header[0].value.replace("\\", "") == "NO-NAME-1"
 
 
 @pytest.mark.parametrize(

@@ -74,10 +74,30 @@ def test_doses_and_routes_read_plainly() -> None:
         ":red[alarm] :material/warning:",
         "<b>bold</b> **strong** _em_ `code` # heading",
         "$x^2$ | a | b |",
+        "see www.evil.example or HTTPS://evil.example, write to x@evil.example",
+        ":material/emergency: Dr :streamlit: mailto:x@y.z",
     ],
 )
 def test_typed_text_cannot_become_markdown(typed: str) -> None:
     escaped = labels.plain(typed)
     for special in "[]()!:<>*_`#$|":
         assert special not in escaped.replace("\\" + special, "")
-    assert escaped.replace("\\", "") == typed.replace("\n", " ")
+    # What Markdown links even when escaped, and Streamlit's icons, are broken by an
+    # invisible joiner: the text reads the same.
+    unescaped = escaped.replace("\\", "").lower()
+    for pattern in ("www.", "http:", "https:", "mailto:", "@e", "@y", ":material/", ":streamlit:"):
+        assert pattern not in unescaped
+    assert unescaped.replace(labels.JOINER, "") == typed.replace("\n", " ").lower()
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\r\n", "\u2028", "\x0b", "\x85"])
+def test_typed_text_stays_on_one_line(line_break: str) -> None:
+    shown = labels.plain(f"line one{line_break}{line_break}    indented as code")
+    assert shown.split() == ["line", "one", "indented", "as", "code"]
+    assert shown.isprintable(), "no line break of any kind is left"
+
+
+def test_bidirectional_overrides_are_taken_out_but_right_to_left_marks_stay() -> None:
+    assert labels.plain("x\u202egpj.csv") == "xgpj\\.csv"
+    assert labels.plain("\u2067שלום\u2069") == "שלום"
+    assert labels.plain("\u200fשלום") == "\u200fשלום"
