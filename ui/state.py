@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.db import get_engine
 from models.tables import utc_now
@@ -164,7 +165,10 @@ def callback_actor(permission: Permission) -> Actor | None:
     and re-reads the account (disabled, role changed) itself. When this returns
     None the run that follows shows the login page or the page's refusal.
     """
-    actor = current_actor()
+    try:
+        actor = current_actor()
+    except (OperationalError, InterfaceError):
+        return None  # the database is not answering: the run that follows says so
     if actor is None:
         return None
     if not actor.can(permission):

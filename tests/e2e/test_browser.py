@@ -520,6 +520,18 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
             expect(page.get_by_text("The database is not answering.")).to_have_count(0)
             expect(page.get_by_role("heading", name="Patient report")).to_be_visible()
             expect(page.get_by_role("button", name="Log out")).to_be_visible()
+            # A button whose callback reads the database (it checks the login first).
+            menu(page, "Log a session")
+            settle(page)
+            relay.cut()
+            page.get_by_role("button", name="Save session").click()
+            settle(page)
+            expect(page.get_by_text("The database is not answering.")).to_be_visible()
+            expect(page.get_by_text("This app has encountered an error")).to_have_count(0)
+            relay.restore()
+            page.get_by_role("button", name="Try again").click()
+            settle(page)
+            expect(page.get_by_role("heading", name="Log a session")).to_be_visible()
     finally:
         relay.close()
 
