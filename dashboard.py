@@ -10,7 +10,6 @@ from functools import partial
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy.exc import InterfaceError, OperationalError
 from streamlit.navigation.page import StreamlitPage
 
 from redflags.labels import plain
@@ -28,12 +27,15 @@ st.set_page_config(
 )
 
 
+DEMO_BANNER = "**Synthetic demo data.** Every patient here is invented; nothing is a real record."
+
+
 @st.fragment(run_every=timedelta(seconds=state.LOGIN_WATCH_SECONDS))
 def watch_login() -> None:
     """Between clicks, end a login that ran out: a screen left open does not stay open."""
     try:
         lapsed = state.login_has_lapsed()
-    except (OperationalError, InterfaceError):
+    except state.DATABASE_DOWN:
         return  # the database is not answering: the next click's run says so
     if lapsed:
         st.rerun(scope="app")
@@ -103,8 +105,6 @@ def menu_for(actor: Actor) -> StreamlitPage:
     return page
 
 
-DEMO_BANNER = "**Synthetic demo data.** Every patient here is invented; nothing is a real record."
-
 try:
     if state.setup_problem() is not None:
         page = st.navigation([st.Page(setup_not_valid, title="Setup not valid")])
@@ -112,7 +112,7 @@ try:
         actor = state.current_actor()
         page = login_only() if actor is None else menu_for(actor)
     page.run()
-except (OperationalError, InterfaceError):
+except state.DATABASE_DOWN:
     # The database stopped answering (PostgreSQL restarted, the network dropped, SQLite
     # held past its busy timeout): said plainly, not Streamlit's error page. The engine
     # checks its connections before use, so the next click reconnects by itself.

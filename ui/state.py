@@ -27,6 +27,8 @@ PAGE_KEY = "page"
 LOGIN_FIRST = "Please [log in](./) to see this page."
 #: How often an open page checks, between clicks, whether its login has lapsed.
 LOGIN_WATCH_SECONDS = 30
+#: What SQLAlchemy raises when the database does not answer (lost connection, timeout).
+DATABASE_DOWN = (OperationalError, InterfaceError)
 DATABASE_UNAVAILABLE = (
     "**The database is not answering.** It may be restarting, the network to it may be "
     "down, or a large import may be holding it. Nothing on this page was changed. Try again "
@@ -167,7 +169,7 @@ def callback_actor(permission: Permission) -> Actor | None:
     """
     try:
         actor = current_actor()
-    except (OperationalError, InterfaceError):
+    except DATABASE_DOWN:
         return None  # the database is not answering: the run that follows says so
     if actor is None:
         return None
