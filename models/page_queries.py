@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, CursorResult, Select, select, true
 from sqlmodel import Session
 
-from models.queries import patients_in_scope, utc_to_local_column
+from models.queries import patients_in_scope, read_frame, utc_to_local_column
 from models.tables import decision_table, patient_table, session_table
 from redflags.clinic_time import utc_to_local
 from redflags.codes import DecisionKind
@@ -84,8 +84,7 @@ def recent_phq9_scores(
     Columns :data:`PHQ9_SCORE_COLUMNS`; ``session_at`` is clinic-local.
     """
     statement = _recent_phq9_statement(connection.dialect.name, end_utc, per_patient, patient_codes)
-    result = connection.execute(statement)
-    frame = pd.DataFrame.from_records(result.fetchall(), columns=list(PHQ9_SCORE_COLUMNS))
+    frame = read_frame(connection, statement).loc[:, list(PHQ9_SCORE_COLUMNS)]
     frame["session_at"] = utc_to_local_column(frame["session_at"], tz)
     frame["phq9"] = pd.to_numeric(frame["phq9"]).astype("int64")
     return frame.sort_values(["patient_id", "session_at"], kind="stable").reset_index(drop=True)
@@ -111,8 +110,7 @@ def session_choices(
         .order_by(session_table.c.session_at.desc())
         .limit(limit)
     )
-    result = connection.execute(statement)
-    frame = pd.DataFrame.from_records(result.fetchall(), columns=list(SESSION_CHOICE_COLUMNS))
+    frame = read_frame(connection, statement).loc[:, list(SESSION_CHOICE_COLUMNS)]
     frame["session_at"] = utc_to_local_column(frame["session_at"], tz)
     return frame
 

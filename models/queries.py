@@ -204,7 +204,8 @@ def _summary_statement(
     )
 
 
-def _frame(connection: Connection, statement: Select[Any]) -> pd.DataFrame:
+def read_frame(connection: Connection, statement: Select[Any]) -> pd.DataFrame:
+    """The statement's rows as a frame, its column labels as the columns."""
     result = connection.execute(statement)
     # Plain tuples: pandas builds a frame from SQLAlchemy Row objects far more slowly.
     rows = [tuple(row) for row in result.fetchall()]
@@ -235,8 +236,8 @@ def load_recent_window(
     at 2), phq9_baseline(_at) and phq9_latest(_at). Times are clinic-local.
     """
     dialect = connection.dialect.name
-    recent = _frame(connection, _recent_statement(dialect, end_utc, sessions, patient_codes))
-    summary = _frame(connection, _summary_statement(dialect, end_utc, count_cap, patient_codes))
+    recent = read_frame(connection, _recent_statement(dialect, end_utc, sessions, patient_codes))
+    summary = read_frame(connection, _summary_statement(dialect, end_utc, count_cap, patient_codes))
     recent["session_at"] = utc_to_local_column(recent["session_at"], tz)
     recent = recent.sort_values(["patient_id", "session_at"], ascending=[True, False])
     recent["position"] = recent.groupby("patient_id", sort=False).cumcount() + 1
@@ -278,7 +279,7 @@ def patients_frame(
     )
     if patient_codes is not None:
         statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
-    frame = _frame(connection, statement)
+    frame = read_frame(connection, statement)
     return frame.sort_values("patient_id", kind="stable").reset_index(drop=True)
 
 
@@ -299,7 +300,7 @@ def decisions_frame(
     )
     if patient_codes is not None:
         statement = statement.where(patient_table.c.code.in_(list(patient_codes)))
-    frame = _frame(connection, statement)
+    frame = read_frame(connection, statement)
     frame["decided_at"] = utc_to_local_column(frame["decided_at"], tz)
     return frame
 
@@ -319,7 +320,7 @@ def session_history(
         .where(session_table.c.session_at < end_utc)
         .order_by(session_table.c.session_at)
     )
-    frame = _frame(connection, statement)
+    frame = read_frame(connection, statement)
     frame["session_at"] = utc_to_local_column(frame["session_at"], tz)
     return frame
 
