@@ -10,10 +10,11 @@ doubled). It prints the import of the CSV (time and peak memory of the
 importing process), the weekly review for the whole caseload (database to
 review table), the floor measured in the same run (the whole sessions table
 read into pandas with one plain query), the same review and floor with the
-history doubled, one patient's report and the review CSV export. Timings are
-medians over rounds in which the measurements take turns. Run by hand, not by
-the test suite. PostgreSQL uses BENCH_DATABASE_URL (default: the local test
-server), in schemas of its own that are dropped afterwards.
+history doubled, the weekly review page's table, one patient's report and the
+review CSV export. Timings are medians over rounds in which the measurements
+take turns. Run by hand, not by the test suite. PostgreSQL uses
+BENCH_DATABASE_URL (default: the local test server), in schemas of its own that
+are dropped afterwards.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from models.db import PROJECT_ROOT, create_db_engine, upgrade
 from redflags.config import load_rules
 from redflags.fields import SESSION_COLUMNS, THEMES
 from services.access import command_line_actor
+from services.caseload import caseload
 from services.records import export_review
 from services.report import patient_report
 from services.review import weekly_review
@@ -205,6 +207,9 @@ def run_backend(urls: tuple[str, str], files: tuple[Path, Path], runs: int) -> l
                 audit_view=False,
             ),
             "export": lambda: export_review(engine=single, actor=actor, as_of=AS_OF),
+            "page": lambda: caseload(
+                engine=single, actor=actor, as_of=AS_OF, config=config, audit_view=False
+            ),
         },
     )
     review_s, floor_s = seconds_of["review"], seconds_of["floor"]
@@ -217,6 +222,11 @@ def run_backend(urls: tuple[str, str], files: tuple[Path, Path], runs: int) -> l
             f"{seconds_of['review2'] / review_s:.2f}× the review at 1×",
         ),
         Figure("floor, history doubled", seconds_of["floor2"]),
+        Figure(
+            "the weekly review page's table (the review in words, names, sparklines)",
+            seconds_of["page"],
+            "computed once per change; a filter reuses it",
+        ),
         Figure("one patient's report", seconds_of["report"]),
         Figure("review CSV export", seconds_of["export"]),
     ]

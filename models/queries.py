@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from models.tables import (
     Decision,
     DosingSession,
     Patient,
+    audit_table,
     decision_table,
     patient_table,
     session_table,
@@ -53,6 +54,18 @@ def last_audit_hash(session: Session) -> str | None:
     """The hash of the newest audit row, or None for an empty trail."""
     statement = select(col(AuditEvent.hash)).order_by(col(AuditEvent.id).desc()).limit(1)
     return session.execute(statement).scalar_one_or_none()
+
+
+def latest_change_id(connection: Connection, *, unchanging_actions: Iterable[str]) -> int:
+    """The id of the newest audit row whose action is not among ``unchanging_actions``
+    (0 for none): a seek backwards from the newest row, past views and logins."""
+    statement = (
+        select(audit_table.c.id)
+        .where(audit_table.c.action.not_in(sorted(unchanging_actions)))
+        .order_by(audit_table.c.id.desc())
+        .limit(1)
+    )
+    return int(connection.execute(statement).scalar_one_or_none() or 0)
 
 
 def audit_events_in_order(session: Session) -> list[AuditEvent]:

@@ -12,7 +12,7 @@ from redflags.labels import (
     treatment_words,
 )
 from services.access import Permission
-from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters, caseload
+from services.caseload import DEFAULT_TREATMENT_STATUSES, STATUSES, CaseloadFilters
 from services.patients import TREATMENT_STATUSES
 from services.settings import date_input_format
 from ui import navigation, state, wording
@@ -52,13 +52,7 @@ if as_of != today:
             icon=":material/history:",
         )
         st.button("Back to today", icon=":material/today:", on_click=back_to_today)
-everyone = caseload(
-    engine=state.engine(),
-    actor=actor,
-    as_of=as_of,
-    config=state.rules(),
-    audit_view=state.first_view("review", f"caseload as of {as_of.isoformat()}"),
-)
+everyone = state.caseload_as_of(actor, as_of)
 
 if everyone.rows.empty:
     st.info(

@@ -249,16 +249,23 @@ def caseload(
         }
     )
     rows["phq9_latest"] = rows["phq9_latest"].astype("Int64")
+    shown = Caseload(as_of=as_of, rows=rows.loc[:, list(CASELOAD_COLUMNS)], review=review)
     if audit_view:
-        audit.record_alone(
-            engine,
-            actor=actor,
-            action="caseload_viewed",
-            entity="review",
-            entity_id=as_of.isoformat(),
-            details={"as_of": as_of.isoformat(), "patients": len(rows)},
-        )
-    return Caseload(as_of=as_of, rows=rows.loc[:, list(CASELOAD_COLUMNS)], review=review)
+        record_caseload_view(engine=engine, actor=actor, shown=shown)
+    return shown
+
+
+def record_caseload_view(*, engine: Engine, actor: Actor, shown: Caseload) -> None:
+    """Audit that ``actor`` was shown the caseload (every patient's name and flags)."""
+    require(actor, Permission.VIEW_PATIENTS)
+    audit.record_alone(
+        engine,
+        actor=actor,
+        action="caseload_viewed",
+        entity="review",
+        entity_id=shown.as_of.isoformat(),
+        details={"as_of": shown.as_of.isoformat(), "patients": len(shown.rows)},
+    )
 
 
 #: What "continue" presents instead while a decision holds treatment; its evidence stays.

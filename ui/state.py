@@ -15,11 +15,14 @@ from models.tables import utc_now
 from redflags.clinic_time import ClinicTimezoneError, clinic_timezone, utc_to_local
 from redflags.config import RULES_FILE_ENV, RulesConfig, RulesConfigError
 from services import audit, auth
-from services.access import Actor, Permission
+from services.access import Actor, Permission, require
+from services.caseload import Caseload, caseload, record_caseload_view
 from services.records import RecordsError, max_import_bytes
 from services.settings import SettingsError, access_settings, date_input_format
 
 ACTOR_KEY = "actor"
+#: This session's last weekly-review caseload (:func:`caseload_as_of`).
+CASELOAD_KEY = "review.caseload"
 LOGGED_IN_AT_KEY = "logged_in_at"
 LAST_ACTIVITY_KEY = "last_activity_at"
 PAGE_KEY = "page"
@@ -48,6 +51,14 @@ def engine() -> Engine:
 def rules() -> RulesConfig:
     """The validated rules configuration, loaded once per server process (audited)."""
     return audit.load_rules_recorded(engine=engine(), program="dashboard").config
+
+
+@dataclass(frozen=True)
+class KeptCaseload:
+    """A caseload and what it was computed from: (records version, as-of date, rules)."""
+
+    key: tuple[int, date, RulesConfig]
+    caseload: Caseload
 
 
 @dataclass(frozen=True)
@@ -289,6 +300,29 @@ def forget_views() -> None:
     """Make the next opening of any patient a new, audited view."""
     for key in [k for k in st.session_state if str(k).endswith(".viewed_patient")]:
         del st.session_state[key]
+
+
+def caseload_as_of(actor: Actor, as_of: date) -> Caseload:
+    """The whole caseload as of ``as_of``, computed again only when the records changed.
+
+    Kept in this browser session's own state, never shared with another user,
+    and cleared with everything else at logoff. It is keyed on the records'
+    version (read first, see :func:`services.audit.records_version`), the date
+    and the rules, so a filter or a click reuses it while anyone's save, import
+    or decision shows on the next run. The first showing on the page is audited.
+    """
+    require(actor, Permission.VIEW_PATIENTS)
+    db, config = engine(), rules()
+    key = (audit.records_version(engine=db), as_of, config)
+    kept = st.session_state.get(CASELOAD_KEY)
+    if isinstance(kept, KeptCaseload) and kept.key == key:
+        shown = kept.caseload
+    else:
+        shown = caseload(engine=db, actor=actor, as_of=as_of, config=config, audit_view=False)
+        st.session_state[CASELOAD_KEY] = KeptCaseload(key, shown)
+    if first_view("review", f"caseload as of {as_of.isoformat()}"):
+        record_caseload_view(engine=db, actor=actor, shown=shown)
+    return shown
 
 
 def local_now() -> datetime:

@@ -91,6 +91,15 @@ CASES: list[Case] = [
         lambda e, a: caseload.caseload(engine=e, actor=a, as_of=AS_OF, config=CONFIG),
     ),
     Case(
+        caseload.record_caseload_view,
+        EVERYONE,
+        lambda e, a: caseload.record_caseload_view(
+            engine=e,
+            actor=a,
+            shown=caseload.caseload(engine=e, actor=a, as_of=AS_OF, config=CONFIG),
+        ),
+    ),
+    Case(
         caseload.patient_status,
         EVERYONE,
         lambda e, a: caseload.patient_status(
@@ -360,6 +369,7 @@ NO_ACTOR_BY_DESIGN: dict[str, str] = {
     "services.users.count_users": "a number only (the login page's first-run hint)",
     "services.users.user_exists": "yes/no for the demo loader and manage.py",
     "services.demo.is_demo": "whether the database is the synthetic demo",
+    "services.audit.records_version": "a number only (the newest change's audit row id)",
     "services.auth.actor_at_click": "its actor is the login it is given; it checks the limits, "
     "re-reads the account and requires the permission",
 }

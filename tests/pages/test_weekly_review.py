@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -16,8 +17,18 @@ from services.access import Actor
 from services.patients import add_patient
 from services.report import patient_report
 from services.review import weekly_review
-from tests.pages.helpers import ADMIN, VIEWER, all_text, logged_in, no_exception, open_page
-from ui import navigation
+from tests.access.test_session_limits import run_entry
+from tests.pages.helpers import (
+    ADMIN,
+    CLINICIAN,
+    VIEWER,
+    all_text,
+    audit_rows,
+    logged_in,
+    no_exception,
+    open_page,
+)
+from ui import navigation, state
 
 TABLE = "review.table"
 
@@ -245,3 +256,44 @@ def test_only_a_date_before_today_is_told_to_choose_a_later_date(empty_engine: E
     no_exception(at)
     (warning,) = [w.value for w in at.warning if "No patient has a session" in w.value]
     assert "Choose a later date" in warning
+
+
+def test_a_filter_reuses_the_caseload_and_a_colleagues_change_shows_at_the_next_run(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[date] = []
+    compute = state.caseload
+
+    def counted(**arguments: Any) -> Any:
+        computed.append(arguments["as_of"])
+        return compute(**arguments)
+
+    monkeypatch.setattr(state, "caseload", counted)
+    at = review_page()
+    assert len(computed) == 1
+    at.multiselect(key="review.statuses").set_value(["red"]).run()
+    at.toggle(key="review.stale_only").set_value(True).run()
+    at.toggle(key="review.stale_only").set_value(False).run()
+    no_exception(at)
+    assert len(computed) == 1, "a filter only narrows the caseload already computed"
+    assert set(table(at)["status_text"]) == {"🔴 Red"}
+
+    # A colleague (another browser session) adds a patient: this page shows it next run.
+    assert add_patient(engine=demo_engine, actor=CLINICIAN, code="NEW-9").ok
+    at.multiselect(key="review.statuses").set_value([]).run()
+    no_exception(at)
+    assert len(computed) == 2
+    assert "NEW-9" in set(table(at)["patient_id"])
+    at.date_input(key="review.as_of").set_value(today() - timedelta(days=7)).run()
+    assert computed[-1] == today() - timedelta(days=7), "another date is another caseload"
+    assert len(audit_rows(demo_engine, "caseload_viewed")) == 2, "each date's first showing"
+
+
+def test_logging_out_drops_the_kept_caseload(demo_engine: Engine) -> None:
+    at = review_page()
+    assert state.CASELOAD_KEY in at.session_state
+    next(b for b in at.sidebar.button if b.label == "Log out").click()
+    run_entry(at)
+    no_exception(at)
+    assert state.ACTOR_KEY not in at.session_state
+    assert state.CASELOAD_KEY not in at.session_state
