@@ -14,6 +14,7 @@ from models import queries
 from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import load_rules
 from services.access import Actor
+from services.caseload import caseload
 from services.patients import add_patient
 from services.report import patient_report
 from services.review import weekly_review
@@ -262,11 +263,10 @@ def test_a_filter_reuses_the_caseload_and_a_colleagues_change_shows_at_the_next_
     demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     computed: list[date] = []
-    compute = state.caseload
 
     def counted(**arguments: Any) -> Any:
         computed.append(arguments["as_of"])
-        return compute(**arguments)
+        return caseload(**arguments)
 
     monkeypatch.setattr(state, "caseload", counted)
     at = review_page()
