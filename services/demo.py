@@ -95,6 +95,14 @@ def load_demo(*, engine: Engine, actor: Actor, today: date | None = None) -> Dem
                 primary_clinician=row["primary_clinician"],
                 treatment_status=row["treatment_status"],
             )
+        # Every write leaves its audit row in its own transaction (records_version).
+        audit.record(
+            session,
+            actor=actor,
+            action="demo_patients_loaded",
+            entity="patient",
+            details={"patients": len(patients)},
+        )
 
     decisions_csv = demo_clinic.to_csv(
         demo_clinic.shift_rows(

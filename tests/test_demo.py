@@ -161,3 +161,16 @@ def test_the_demo_refuses_a_database_with_real_records(engine: Engine) -> None:
         demo.load_demo(engine=engine, actor=command_line_actor(), today=TODAY)
     assert not demo.is_demo(engine=engine)
     assert not users.user_exists(engine=engine, username="demo")
+
+
+def test_loading_the_demo_leaves_an_audit_row_for_each_of_its_writes(engine: Engine) -> None:
+    from models.tables import audit_table
+
+    demo.load_demo(engine=engine, actor=command_line_actor(), today=TODAY)
+    with engine.connect() as connection:
+        actions = list(
+            connection.execute(select(audit_table.c.action).order_by(audit_table.c.id)).scalars()
+        )
+    assert [
+        a for a in actions if a in {"sessions_import", "demo_patients_loaded", "decisions_import"}
+    ] == ["sessions_import", "demo_patients_loaded", "decisions_import"]
