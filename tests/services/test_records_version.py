@@ -138,7 +138,9 @@ def test_reads_logins_exports_and_account_changes_leave_the_version_alone(
     assert records_version(engine=clinic) == version
 
 
-def test_a_refused_import_may_raise_it_but_the_rows_stay_as_they_were(clinic: Engine) -> None:
+def test_an_import_counts_as_a_change_even_refused_and_a_refused_one_stores_nothing(
+    clinic: Engine,
+) -> None:
     # Not in UNCHANGING_ACTIONS: an import is a change unless it says otherwise, so
     # at worst a refused one makes a kept review be computed once more.
     assert "sessions_import" not in UNCHANGING_ACTIONS
