@@ -377,7 +377,7 @@ def _import(
         if len(plan.new) >= store.STATISTICS_AFTER_ROWS:
             # The planner's statistics would otherwise describe the table before
             # the import until autovacuum gets round to it.
-            store.refresh_statistics(engine, kind.entity)
+            store.refresh_statistics(engine, kind.entity, patients_too=bool(plan.new_codes))
         return done
     except _Refused:
         refused = conflicts_of(plan)
