@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,8 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "redflags.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: How long a writer waits for another writer's lock before giving up (ms).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: What SQLAlchemy raises when the database does not answer (lost connection, timeout).
+DATABASE_DOWN = (OperationalError, InterfaceError)
 #: Execution option that marks a transaction as a write (BEGIN IMMEDIATE on SQLite).
 WRITE_OPTION = "redflags_write"
 

@@ -9,11 +9,11 @@ from functools import wraps
 from typing import Any, ParamSpec, cast
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models import queries
-from models.db import read_session, write_session
+from models.db import DATABASE_DOWN, read_session, write_session
 from models.tables import DosingSession, Patient, utc_now
 from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
 from redflags.csv_format import format_number
@@ -82,7 +82,7 @@ def refused_by_database_as_problem(
         def guarded(*args: P.args, **kwargs: P.kwargs) -> SaveResult:
             try:
                 return save(*args, **kwargs)
-            except OperationalError:
+            except DATABASE_DOWN:
                 return SaveResult(None, [Problem(DATABASE_UNAVAILABLE, None, None)])
             except IntegrityError:
                 return SaveResult(

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import streamlit as st
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from models.db import DATABASE_DOWN as DATABASE_DOWN  # what pages catch
 from models.db import get_engine
 from models.tables import utc_now
 from redflags.clinic_time import ClinicTimezoneError, clinic_timezone, utc_to_local
@@ -30,8 +30,6 @@ PAGE_KEY = "page"
 LOGIN_FIRST = "Please [log in](./) to see this page."
 #: How often an open page checks, between clicks, whether its login has lapsed.
 LOGIN_WATCH_SECONDS = 30
-#: What SQLAlchemy raises when the database does not answer (lost connection, timeout).
-DATABASE_DOWN = (OperationalError, InterfaceError)
 DATABASE_UNAVAILABLE = (
     "**The database is not answering.** It may be restarting, the network to it may be "
     "down, or a large import may be holding it. Nothing on this page was changed. Try again "

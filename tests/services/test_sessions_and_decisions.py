@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date, datetime
 from functools import partial
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from models.db import read_session, write_session
 from models.queries import audit_events_in_order, upsert_patient
-from models.tables import Patient
+from models.tables import DosingSession, Patient
 from redflags.codes import Role
 from redflags.config import load_rules
 from services.access import Actor, PermissionDenied
@@ -293,6 +295,42 @@ def test_a_colleagues_save_landing_first_is_a_problem_not_an_error(
     assert [p.column for p in again.problems] == ["session_date"]
     assert "a colleague may have saved the same record" in again.problems[0].message
     assert _audit(clinic) == before, "nothing written, not even the audit row"
+
+
+def test_a_connection_lost_in_the_middle_of_a_save_is_a_problem_and_writes_nothing(
+    clinic: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies between the save's checks and its insert; the next save works."""
+    from sqlalchemy.exc import InterfaceError
+
+    from models import queries
+
+    checked = queries.session_time_taken
+
+    def then_lost(session: Session, *args: object, **kwargs: object) -> bool:
+        taken = checked(session, *args, **kwargs)  # type: ignore[arg-type]
+        if session.get_bind().dialect.name == "postgresql":  # the server ends our connection
+            session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+        else:  # SQLite has no server to lose: what a driver says of a closed connection
+            raise InterfaceError("INSERT", {}, sqlite3.InterfaceError("connection closed"))
+        return taken
+
+    before = _audit(clinic)
+    monkeypatch.setattr(queries, "session_time_taken", then_lost)
+    lost = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
+    )
+    assert not lost.ok and lost.record_id is None
+    assert [p.column for p in lost.problems] == [None], "a problem of the whole form"
+    assert "nothing was saved" in lost.problems[0].message
+    assert _audit(clinic) == before
+    with read_session(clinic) as session:
+        assert session.exec(select(DosingSession)).all() == []
+    monkeypatch.setattr(queries, "session_time_taken", checked)
+    again = log_session(
+        engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
+    )
+    assert again.ok, again.problems
 
 
 def _next(engine: Engine) -> tuple[str, float | None, str | None]:
