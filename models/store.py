@@ -7,6 +7,7 @@ PostgreSQL). Every function runs inside the caller's session and transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, Select, Table, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from models.tables import decision_table, patient_table, session_table
+from models.tables import audit_table, decision_table, patient_table, session_table
 from redflags.fields import DECISION_COLUMNS, VALUE_COLUMNS
 
 #: How many patients one look-up names (well under every database's parameter limit).
@@ -24,6 +25,8 @@ PATIENT_BATCH = 500
 INSERT_CHUNK = 5_000
 #: An import of at least this many rows refreshes the query planner's statistics.
 STATISTICS_AFTER_ROWS = 10_000
+#: The audit action of a session removed as entered in error (it keeps the session's values).
+SESSION_REMOVED_ACTION = "session_removed"
 #: Stored session columns that make up a session's content, after (patient, session_at).
 SESSION_CONTENT_COLUMNS: tuple[str, ...] = ("time_recorded", *VALUE_COLUMNS)
 #: Stored decision columns that make up a decision's content, after (patient, decided_at).
@@ -80,6 +83,25 @@ def stored_sessions(
         for row in session.execute(statement):
             stored[(row[0], row[1])] = tuple(row[2:])
     return stored
+
+
+def removed_sessions(session: Session, codes: Iterable[str]) -> set[tuple[str, datetime]]:
+    """(patient code, session_at) of every session of these patients removed as entered in
+    error, from the audit rows that kept their values (few: looked up by action)."""
+    wanted = set(codes)
+    statement = select(audit_table.c.patient_code, audit_table.c.details).where(
+        audit_table.c.action == SESSION_REMOVED_ACTION
+    )
+    removed: set[tuple[str, datetime]] = set()
+    for code, details in session.execute(statement):
+        if code not in wanted:
+            continue
+        try:
+            at = datetime.fromisoformat(json.loads(details)["before"]["session_at_utc"])
+        except (ValueError, KeyError, TypeError):  # not a row this code wrote: not a removal
+            continue
+        removed.add((code, at.replace(tzinfo=None)))
+    return removed
 
 
 def stored_decisions(

@@ -81,7 +81,12 @@ def load_demo(*, engine: Engine, actor: Actor, today: date | None = None) -> Dem
         SESSION_COLUMNS,
     )
     sessions = records.import_sessions(
-        engine=engine, actor=actor, data=sessions_csv, filename="demo_sessions.csv", today=today
+        engine=engine,
+        actor=actor,
+        data=sessions_csv,
+        filename="demo_sessions.csv",
+        today=today,
+        bring_back_removed=True,  # a demo session removed in the dashboard comes back
     )
     if not sessions.ok:
         raise DemoRefused("The demo sessions did not import: " + "; ".join(sessions.messages()))

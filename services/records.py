@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -207,6 +207,8 @@ class _Kind:
     insert_chunk: Callable[
         [Session, Sequence[str], Sequence[Sequence[object]], Mapping[str, object]], None
     ]
+    #: (code, key) of records removed as entered in error: importing one again is refused.
+    removed: Callable[[Session, Sequence[str]], set[tuple[str, datetime]]]
     creates_patients: bool
     normalise_stored: Callable[[tuple[object, ...]], tuple[object, ...]]
 
@@ -226,6 +228,16 @@ def _no_such_patient(row: int) -> Problem:
     )
 
 
+def _removed_in_error(kind: _Kind, row: int) -> Problem:
+    return Problem(
+        f"this {kind.what[:-1]} was removed as entered in error (the audit log says when, by "
+        "whom and why): take the row out of the file, or log it again in the dashboard if it "
+        "did take place",
+        row,
+        kind.key_column,
+    )
+
+
 def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Plan:
     """What importing the valid records would do; with the file's other problems, the
     unknown patients of its refused rows too (every problem of a file at once)."""
@@ -238,6 +250,7 @@ def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Pla
     codes = {str(record[0]) for record in parsed.records}
     plan.ids = store.patient_ids(session, codes)
     stored = kind.stored(session, list(plan.ids.values()))
+    removed = kind.removed(session, list(plan.ids))
     new_codes: set[str] = set()
     for row, record in zip(parsed.rows, parsed.records, strict=True):
         code = str(record[0])
@@ -251,7 +264,10 @@ def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Pla
             continue
         existing = stored.get((patient_id, cast(datetime, record[1])))
         if existing is None:
-            plan.new.append((row, record))
+            if (code, record[1]) in removed:
+                plan.conflicts.add(_removed_in_error(kind, row))
+            else:
+                plan.new.append((row, record))
             continue
         content = record[2:]
         existing = kind.normalise_stored(existing)
@@ -457,6 +473,11 @@ def _normalise_stored_decision(content: tuple[object, ...]) -> tuple[object, ...
 
 DECISION_CONTENT_FLAGS = store.DECISION_CONTENT_COLUMNS.index("flags_considered")
 
+
+def _none_removed(_session: Session, _codes: Sequence[str]) -> set[tuple[str, datetime]]:
+    return set()
+
+
 _SESSIONS = _Kind(
     what="sessions",
     action="sessions_import",
@@ -464,6 +485,7 @@ _SESSIONS = _Kind(
     key_column="session_date",
     content_columns=store.SESSION_CONTENT_COLUMNS,
     stored=lambda session, ids: store.stored_sessions(session, ids),
+    removed=lambda session, codes: store.removed_sessions(session, codes),
     insert_chunk=lambda *args: store.insert_session_chunk(*args),  # late-bound: tests patch it
     creates_patients=True,
     normalise_stored=_same,
@@ -475,6 +497,7 @@ _DECISIONS = _Kind(
     key_column="decided_at",
     content_columns=store.DECISION_CONTENT_COLUMNS,
     stored=lambda session, ids: store.stored_decisions(session, ids),
+    removed=_none_removed,  # a decision is never removed
     insert_chunk=lambda *args: store.insert_decision_chunk(*args),
     creates_patients=False,
     normalise_stored=_normalise_stored_decision,
@@ -492,6 +515,7 @@ def import_sessions(
     now: datetime | None = None,
     tz: ZoneInfo | None = None,
     max_bytes: int | None = None,
+    bring_back_removed: bool = False,
 ) -> ImportResult:
     """Import a sessions CSV (records.md): all rows in one transaction, or none.
 
@@ -500,6 +524,8 @@ def import_sessions(
     clinic's date), any time on or before that day is accepted.
     A file over ``max_bytes`` (default :func:`max_import_bytes`) is refused before
     it is read. Unknown patient codes create patients. Needs IMPORT_RECORDS.
+    A row of a session removed as entered in error is a conflict, unless
+    ``bring_back_removed`` (the synthetic demo's reload: no command or page offers it).
     """
     require(actor, Permission.IMPORT_RECORDS)
     tz = tz or clinic_timezone()
@@ -510,7 +536,7 @@ def import_sessions(
     return _import(
         engine=engine,
         actor=actor,
-        kind=_SESSIONS,
+        kind=replace(_SESSIONS, removed=_none_removed) if bring_back_removed else _SESSIONS,
         source=source,
         parse=lambda content: csv_records.parse_sessions_csv(content, today=day, tz=tz, now=now),
         extra_columns=lambda who, now: {

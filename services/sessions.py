@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models import queries
+from models import queries, store
 from models.db import DATABASE_DOWN, read_session, write_session
 from models.tables import DosingSession, Patient, utc_now
 from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
@@ -354,7 +354,7 @@ def remove_session(
         audit.record(
             session,
             actor=actor,
-            action="session_removed",
+            action=store.SESSION_REMOVED_ACTION,
             entity="dosing_session",
             entity_id=str(session_id),
             patient_code=patient.code if patient else "",

@@ -16,6 +16,7 @@ from redflags.engine import evaluate_history
 from services import auth, demo, users
 from services.access import Actor, command_line_actor
 from services.review import weekly_review
+from services.sessions import remove_session
 
 TODAY = date(2026, 11, 25)
 
@@ -139,6 +140,26 @@ def test_loading_the_demo_on_a_later_day_moves_it_to_that_day(demo_engine: Engin
         engine=demo_engine, actor=Actor("r", Role.VIEWER), as_of=later, config=load_rules()
     )
     _assert_every_code(review.table)
+
+
+@pytest.mark.parametrize("days_later", [0, 9])
+def test_a_demo_session_removed_in_the_dashboard_comes_back_when_the_demo_is_loaded_again(
+    demo_engine: Engine, days_later: int
+) -> None:
+    """An import refuses a session removed as entered in error; the demo's own reload does not."""
+    with demo_engine.connect() as connection:
+        first = connection.execute(select(func.min(session_table.c.id))).scalar_one()
+    removed = remove_session(
+        engine=demo_engine, actor=command_line_actor(), session_id=first, reason="trying it out"
+    )
+    assert removed.ok, removed.problems
+    again = demo.load_demo(
+        engine=demo_engine, actor=command_line_actor(), today=TODAY + timedelta(days=days_later)
+    )
+    with demo_engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(session_table)).scalar_one()
+    assert count == len(demo_clinic.read_csv(demo_clinic.SESSIONS_CSV))
+    assert again.sessions_imported == (1 if days_later == 0 else count)
 
 
 def test_the_demo_login_exists_only_in_the_demo_database(

@@ -22,9 +22,11 @@ from redflags.fields import SESSION_COLUMNS
 from redflags.records import parse_sessions_csv
 from services import records
 from services.access import Actor, PermissionDenied
+from services.sessions import log_session, remove_session
 from tests.records.conftest import (
     CLINICIAN,
     GOOD_SESSION,
+    TODAY,
     UTC_ZONE,
     audit_details,
     clinical_counts,
@@ -190,6 +192,51 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(engine: E
     assert (first.imported, first.unchanged) == (2, 0)
     assert (second.imported, second.unchanged, second.outcome) == (0, 2, records.Outcome.IMPORTED)
     assert clinical_counts(engine) == before
+
+
+def _remove_stored(engine: Engine, code: str, session_at: datetime) -> None:
+    """Remove a stored session as entered in error, as the dashboard does."""
+    with engine.connect() as connection:
+        session_id = connection.execute(
+            select(session_table.c.id)
+            .join(patient_table, patient_table.c.id == session_table.c.patient_id)
+            .where(patient_table.c.code == code, session_table.c.session_at == session_at)
+        ).scalar_one()
+    removed = remove_session(
+        engine=engine, actor=CLINICIAN, session_id=session_id, reason="logged for the wrong patient"
+    )
+    assert removed.ok, removed.problems
+
+
+def test_a_session_removed_as_entered_in_error_is_not_brought_back_by_an_import(
+    engine: Engine,
+) -> None:
+    data = sessions_file(session(), session(session_date="2026-11-05"))
+    assert import_sessions(engine, data).imported == 2
+    _remove_stored(engine, "P-001", datetime(2026, 11, 2, 9, 30))
+    expected = "row 1, column session_date: this session was removed as entered in error"
+    lines = refused_with(engine, data, expected)
+    assert len(lines) == 1, "the other row is unchanged, not a problem"
+    assert "log it again in the dashboard" in lines[0]
+    dry = import_sessions(engine, data, dry_run=True)
+    assert dry.outcome is records.Outcome.REFUSED and dry.messages()[0].startswith(expected)
+    # It did take place after all: logged again in the dashboard, the file then matches.
+    again = log_session(engine=engine, actor=CLINICIAN, values=GOOD_SESSION, today=TODAY)
+    assert again.ok, again.problems
+    second = import_sessions(engine, data)
+    assert (second.outcome, second.imported, second.unchanged) == (records.Outcome.IMPORTED, 0, 2)
+
+
+def test_a_removal_blocks_only_that_patients_session_at_that_time(engine: Engine) -> None:
+    import_sessions(engine, sessions_file(session(), session(patient_id="P-002")))
+    _remove_stored(engine, "P-001", datetime(2026, 11, 2, 9, 30))
+    other = sessions_file(
+        session(patient_id="P-002"),  # unchanged
+        session(patient_id="P-003"),  # a new patient at the same time
+        session(session_date="2026-11-02T09:45"),  # P-001 a quarter of an hour later
+    )
+    result = import_sessions(engine, other)
+    assert (result.outcome, result.imported, result.unchanged) == (records.Outcome.IMPORTED, 2, 1)
 
 
 def test_the_same_key_with_different_values_is_a_conflict_and_nothing_is_written(
