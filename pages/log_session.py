@@ -453,8 +453,9 @@ if editing and st.session_state.get(key("edit_id")) is not None:
         st.caption(
             "For a session logged for the wrong patient, or logged twice; to correct a value, "
             "save changes instead. The session leaves the review, the report and the exports; "
-            "the audit log keeps every value it had and this reason. Importing a file that "
-            "still holds it would bring it back."
+            "the audit log keeps every value it had and this reason. An import of a file that "
+            "still holds it is refused at that row; if it did take place after all, log it "
+            "again here."
         )
         st.text_input(
             "Why it was entered in error",

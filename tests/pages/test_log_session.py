@@ -434,6 +434,7 @@ def test_a_session_entered_in_error_is_removed_with_a_reason_and_audited(
     assert not [b for b in at.button if b.key == "log.remove"], "only once a session is chosen"
     at.selectbox(key="log.edit_id").set_value(latest["id"]).run()
     assert at.button(key="log.remove").disabled, "not before it is confirmed"
+    assert any("a file that still holds it is refused" in c.value for c in at.caption)
     at.checkbox(key="log.remove_confirm").check().run()
     at.button(key="log.remove").click().run()
     no_exception(at)
