@@ -105,6 +105,7 @@ def menu_for(actor: Actor) -> StreamlitPage:
     return page
 
 
+state.keep_typed_forms()
 try:
     if state.setup_problem() is not None:
         page = st.navigation([st.Page(setup_not_valid, title="Setup not valid")])

@@ -255,11 +255,13 @@ if not choices:
     )
     st.stop()
 
+# Set through the state, not default=: a value given back after an outage
+# (state.keep_typed_forms) would otherwise contend with the default.
+st.session_state.setdefault(key("mode"), NEW)
 mode = st.segmented_control(
     "What to do",
     [NEW, EDIT],
     format_func=lambda mode: {NEW: "Log a new session", EDIT: "Edit a stored session"}[mode],
-    default=NEW,
     required=True,
     key=key("mode"),
 )

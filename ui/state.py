@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -35,6 +35,10 @@ DATABASE_UNAVAILABLE = (
     "down, or a large import may be holding it. Nothing on this page was changed. Try again "
     "in a moment; if it keeps happening, tell your administrator."
 )
+#: The forms whose typed values outlive a run the database stopped (:func:`keep_typed_forms`).
+KEPT_FORM_PREFIXES = ("log.", "decision.")
+KEPT_FORMS_KEY = "kept.forms"
+RESTORE_FORMS_KEY = "kept.restore"
 #: The clock; tests replace it to exercise idle logoff without waiting.
 clock: Callable[[], datetime] = utc_now
 
@@ -333,11 +337,44 @@ def local_today_date() -> date:
     return local_now().date()
 
 
+def _keepable(value: object) -> bool:
+    """A value a form's widget can be given back: text, a number, a date or time, or a
+    list of them. Not a button's or a checkbox's True (Streamlit refuses to set those)."""
+    if isinstance(value, list):
+        return all(isinstance(item, str | int) and not isinstance(item, bool) for item in value)
+    return isinstance(value, str | int | float | date | time) and not isinstance(value, bool)
+
+
+def keep_typed_forms() -> None:
+    """At the start of every run: keep what the forms hold, or give it back after an outage.
+
+    A run that the database stopped draws no form, and Streamlit then forgets the
+    values of the widgets it did not draw: a session's note typed before a
+    PostgreSQL restart would be gone when the page comes back. So each run keeps
+    a copy of the forms' values (this browser session's own state, cleared at
+    logoff like the rest), and the run after one that said the database was not
+    answering puts back the values Streamlit forgot.
+    """
+    kept = st.session_state.get(KEPT_FORMS_KEY)
+    if st.session_state.get(RESTORE_FORMS_KEY) and isinstance(kept, dict):
+        for name, value in kept.items():
+            if name not in st.session_state:
+                st.session_state[name] = value
+    st.session_state[RESTORE_FORMS_KEY] = False
+    st.session_state[KEPT_FORMS_KEY] = {
+        name: value
+        for name, value in st.session_state.items()
+        if isinstance(name, str) and name.startswith(KEPT_FORM_PREFIXES) and _keepable(value)
+    }
+
+
 def database_unavailable() -> None:
     """Say that the database is not answering, with a way to try again.
 
     Nothing is logged here (the error's message may quote the statement's values);
-    the database server's own log has the cause.
+    the database server's own log has the cause. The forms' typed values are given
+    back at the next run (:func:`keep_typed_forms`).
     """
+    st.session_state[RESTORE_FORMS_KEY] = True
     st.error(DATABASE_UNAVAILABLE, icon=":material/cloud_off:")
     st.button("Try again", icon=":material/refresh:", key="database_unavailable.retry")

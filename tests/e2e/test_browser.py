@@ -523,6 +523,10 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
             # A button whose callback reads the database (it checks the login first).
             menu(page, "Log a session")
             settle(page)
+            typed_note = "Tearful at 20 minutes, settled by 40; wants to talk about her father."
+            page.get_by_role("textbox", name="Clinician note").fill(typed_note)
+            page.get_by_role("spinbutton", name="Dose (mg)").fill("35")
+            settle(page)
             relay.cut()
             page.get_by_role("button", name="Save session").click()
             settle(page)
@@ -532,6 +536,9 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
             page.get_by_role("button", name="Try again").click()
             settle(page)
             expect(page.get_by_role("heading", name="Log a session")).to_be_visible()
+            # What was typed before the outage is still there to save.
+            expect(page.get_by_role("textbox", name="Clinician note")).to_have_value(typed_note)
+            expect(page.get_by_role("spinbutton", name="Dose (mg)")).to_have_value("35")
     finally:
         relay.close()
 
