@@ -45,7 +45,10 @@ def _psql(url: str, role: str) -> subprocess.CompletedProcess[str]:
     """Run the script as README says, with the URL's schema as the search path."""
     psql = shutil.which("psql")
     if psql is None:
-        pytest.fail("psql runs scripts/postgresql-app-role.sql: apt-get install postgresql-client")
+        missing = "psql runs scripts/postgresql-app-role.sql: apt-get install postgresql-client"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":  # CI installs it (.ci/run)
+            pytest.fail(missing)
+        pytest.skip(missing)
     parsed = make_url(url)
     env = {
         **os.environ,
