@@ -16,7 +16,6 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -218,4 +217,4 @@ def test_every_table_of_the_schema_is_granted_by_the_script() -> None:
     missing = sorted(
         name for name in tables if f"'{name}'" not in script and f".{name} " not in script
     )
-    assert not missing, f"not granted in {Path(SCRIPT).name}: {missing}"
+    assert not missing, f"not granted in {SCRIPT.name}: {missing}"
