@@ -27,12 +27,20 @@ from models import queries, store
 from models.db import read_session, write_session
 from models.tables import utc_now
 from redflags import records as csv_records
-from redflags.clinic_time import clinic_timezone, local_to_utc, local_today
+from redflags.clinic_time import clinic_timezone, local_to_utc, local_today, utc_to_local
 from redflags.fields import REVIEW_COLUMNS
 from redflags.records import paused_gc
-from redflags.validation import Invalid, Problem, parse_flag_list, parse_patient_code
+from redflags.validation import (
+    SESSION_RECORD_KEYS,
+    Invalid,
+    Problem,
+    parse_flag_list,
+    parse_patient_code,
+)
 from services import audit
 from services.access import Actor, Permission, require
+from services.review import end_of_day_utc
+from services.sessions import undated_on_a_decision_day
 
 if TYPE_CHECKING:
     from redflags.config import RulesConfig
@@ -211,6 +219,8 @@ class _Kind:
     removed: Callable[[Session, Sequence[str]], set[tuple[str, datetime]]]
     creates_patients: bool
     normalise_stored: Callable[[tuple[object, ...]], tuple[object, ...]]
+    #: Problems of the new records with other stored records (rows the key alone allows).
+    check_new: Callable[[Session, _Plan, ZoneInfo], list[Problem]]
 
 
 #: Stored fields that are no CSV column, named as the file shows them.
@@ -238,7 +248,7 @@ def _removed_in_error(kind: _Kind, row: int) -> Problem:
     )
 
 
-def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Plan:
+def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile, tz: ZoneInfo) -> _Plan:
     """What importing the valid records would do; with the file's other problems, the
     unknown patients of its refused rows too (every problem of a file at once)."""
     plan = _Plan()
@@ -289,6 +299,8 @@ def _plan(session: Session, kind: _Kind, parsed: csv_records.ParsedFile) -> _Pla
             )
         )
     plan.new_codes = sorted(new_codes)
+    for problem in kind.check_new(session, plan, tz):
+        plan.conflicts.add(problem)
     return plan
 
 
@@ -302,6 +314,7 @@ def _import(
     extra_columns: Callable[[Actor, datetime], dict[str, object]],
     stored_key: str,
     dry_run: bool,
+    tz: ZoneInfo,
 ) -> ImportResult:
     def result(
         outcome: Outcome,
@@ -333,7 +346,7 @@ def _import(
         problems = parsed.problems
         if parsed.records or parsed.invalid_row_codes:  # reported with the rest
             with read_session(engine) as session:
-                problems = problems.merged(_plan(session, kind, parsed).conflicts)
+                problems = problems.merged(_plan(session, kind, parsed, tz).conflicts)
         refused = result(
             Outcome.REFUSED,
             problems.listed,
@@ -364,7 +377,7 @@ def _import(
 
     if dry_run:
         with read_session(engine) as session:
-            plan = _plan(session, kind, parsed)
+            plan = _plan(session, kind, parsed, tz)
         done = conflicts_of(plan) if plan.conflicts else outcome_of(plan, Outcome.VALID)
         _audit_import(engine, actor, kind, done)
         return done
@@ -373,7 +386,7 @@ def _import(
     try:
         with paused_gc(), write_session(engine) as session:
             queries.lock_imports(session)  # a concurrent import finishes first
-            plan = _plan(session, kind, parsed)
+            plan = _plan(session, kind, parsed, tz)
             if plan.conflicts:
                 raise _Refused
             now = utc_now()
@@ -478,6 +491,48 @@ def _none_removed(_session: Session, _codes: Sequence[str]) -> set[tuple[str, da
     return set()
 
 
+def _nothing_more(_session: Session, _plan: _Plan, _tz: ZoneInfo) -> list[Problem]:
+    return []
+
+
+def _undated_on_a_decision_day(session: Session, plan: _Plan, tz: ZoneInfo) -> list[Problem]:
+    """New sessions given only their date, on a day with a stored decision of their patient.
+
+    Stored at the start of the day, such a session would count as before the
+    decision, and a morning decision would address an afternoon session's flags
+    (rules.md §8): the importer asks for the time, as the session form does.
+    """
+    undated = [
+        (row, record)
+        for row, record in plan.new
+        if not record[_TIME_RECORDED] and str(record[0]) in plan.ids
+    ]
+    if not undated:
+        return []
+    decided: dict[int, list[datetime]] = {}
+    patients = {plan.ids[str(record[0])] for _, record in undated}
+    for patient_id, at in store.stored_decisions(session, patients):
+        decided.setdefault(patient_id, []).append(at)
+    problems: list[Problem] = []
+    for row, record in undated:
+        start = cast(datetime, record[1])  # the clinic day's start, naive UTC
+        end = end_of_day_utc(utc_to_local(start, tz).date(), tz)
+        that_day = [at for at in decided.get(plan.ids[str(record[0])], ()) if start <= at < end]
+        if that_day:
+            problems.append(
+                undated_on_a_decision_day(
+                    min(that_day),
+                    tz,
+                    fix="give session_date with the time (2026-11-02T14:30)",
+                    row=row,
+                )
+            )
+    return problems
+
+
+_TIME_RECORDED = SESSION_RECORD_KEYS.index("time_recorded")
+
+
 _SESSIONS = _Kind(
     what="sessions",
     action="sessions_import",
@@ -489,6 +544,7 @@ _SESSIONS = _Kind(
     insert_chunk=lambda *args: store.insert_session_chunk(*args),  # late-bound: tests patch it
     creates_patients=True,
     normalise_stored=_same,
+    check_new=_undated_on_a_decision_day,
 )
 _DECISIONS = _Kind(
     what="decisions",
@@ -501,6 +557,7 @@ _DECISIONS = _Kind(
     insert_chunk=lambda *args: store.insert_decision_chunk(*args),
     creates_patients=False,
     normalise_stored=_normalise_stored_decision,
+    check_new=_nothing_more,
 )
 
 
@@ -546,6 +603,7 @@ def import_sessions(
         },
         stored_key="session_at",
         dry_run=dry_run,
+        tz=tz,
     )
 
 
@@ -587,6 +645,7 @@ def import_decisions(
         extra_columns=lambda _who, created: {"created_at": created},
         stored_key="decided_at",
         dry_run=dry_run,
+        tz=tz,
     )
 
 

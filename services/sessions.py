@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, ParamSpec, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -200,15 +201,21 @@ def _undated_against_a_decision(
     )
     if decided is None:
         return []
-    return [
-        Problem(
-            f"this patient has a care-team decision recorded at {utc_to_local(decided, tz):%H:%M} "
-            "that day: enter the session's time too, so that the review can tell whether the "
-            "decision came before or after the session",
-            None,
-            "session_date",
-        )
-    ]
+    return [undated_on_a_decision_day(decided, tz, fix="enter the session's time too")]
+
+
+def undated_on_a_decision_day(
+    decided: datetime, tz: ZoneInfo, *, fix: str, row: int | None = None
+) -> Problem:
+    """The problem of a session given only its date, on a day when its patient has a
+    decision recorded at ``decided`` (naive UTC): the form and the importer say the same."""
+    return Problem(
+        f"this patient has a care-team decision recorded at {utc_to_local(decided, tz):%H:%M} "
+        f"that day: {fix}, so that the review can tell whether the decision came before or "
+        "after the session",
+        row,
+        "session_date",
+    )
 
 
 def _reason(text: str, needed: str, field_name: str) -> tuple[str, list[Problem]]:

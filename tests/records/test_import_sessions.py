@@ -25,6 +25,7 @@ from services.access import Actor, PermissionDenied
 from services.sessions import log_session, remove_session
 from tests.records.conftest import (
     CLINICIAN,
+    GOOD_DECISION,
     GOOD_SESSION,
     TODAY,
     UTC_ZONE,
@@ -32,7 +33,9 @@ from tests.records.conftest import (
     clinical_counts,
     counts,
     csv_bytes,
+    decisions_file,
     export_sessions,
+    import_decisions,
     import_sessions,
     session,
     sessions_file,
@@ -237,6 +240,76 @@ def test_a_removal_blocks_only_that_patients_session_at_that_time(engine: Engine
     )
     result = import_sessions(engine, other)
     assert (result.outcome, result.imported, result.unchanged) == (records.Outcome.IMPORTED, 2, 1)
+
+
+def _decided(engine: Engine, decided_at: str, **options: object) -> None:
+    """Store a decision of P-001 at ``decided_at`` through the decisions import."""
+    done = import_decisions(engine, decisions_file({**GOOD_DECISION, "decided_at": decided_at}))
+    assert done.outcome is records.Outcome.IMPORTED, done.summary()
+
+
+def test_a_session_without_its_time_on_a_day_with_a_decision_is_refused(engine: Engine) -> None:
+    # Stored at the day's start, it would count as before the 16:00 decision and
+    # be addressed by it, even if it took place in the evening (rules.md §8).
+    import_sessions(engine, sessions_file(session()))
+    _decided(engine, "2026-11-03T16:00")
+    data = sessions_file(
+        session(),  # unchanged
+        session(session_date="2026-11-03"),
+        session(session_date="2026-11-04"),  # another day: fine on its own
+    )
+    expected = (
+        "row 2, column session_date: this patient has a care-team decision recorded at 16:00 "
+        "that day: give session_date with the time (2026-11-02T14:30), so that the review can "
+        "tell whether the decision came before or after the session"
+    )
+    assert refused_with(engine, data, expected) == [expected]
+    dry = import_sessions(engine, data, dry_run=True)
+    assert dry.messages() == [expected]
+    with_time = sessions_file(session(), session(session_date="2026-11-03T18:00"))
+    assert import_sessions(engine, with_time).imported == 1
+
+
+def test_only_that_patients_decisions_on_that_clinic_day_refuse_a_dateless_session(
+    engine: Engine,
+) -> None:
+    tz = ZoneInfo("America/New_York")  # 16:00 local is 21:00 UTC: the clinic's day counts
+    import_sessions(engine, sessions_file(session()), tz=tz)
+    done = records.import_decisions(
+        engine=engine,
+        actor=CLINICIAN,
+        data=decisions_file({**GOOD_DECISION, "decided_at": "2026-11-03T20:30"}),
+        today=TODAY,
+        tz=tz,
+    )
+    assert done.outcome is records.Outcome.IMPORTED, done.summary()
+    fine = sessions_file(
+        session(session_date="2026-11-04"),  # 20:30 New York is 01:30 UTC on the 4th
+        session(patient_id="P-002", session_date="2026-11-03"),  # another patient
+    )
+    result = import_sessions(engine, fine, tz=tz)
+    assert (result.outcome, result.imported) == (records.Outcome.IMPORTED, 2)
+    refused = import_sessions(engine, sessions_file(session(session_date="2026-11-03")), tz=tz)
+    assert refused.messages()[0].startswith(
+        "row 1, column session_date: this patient has a care-team decision recorded at 20:30"
+    )
+
+
+def test_a_dateless_session_problem_is_reported_with_the_files_own_problems(
+    engine: Engine,
+) -> None:
+    import_sessions(engine, sessions_file(session()))
+    _decided(engine, "2026-11-03T16:00")
+    data = sessions_file(
+        session(session_date="2026-11-03"), session(session_date="2026-11-05", panic="11")
+    )
+    lines = refused_with(
+        engine,
+        data,
+        "row 1, column session_date: this patient has a care-team decision",
+        "row 2, column panic:",
+    )
+    assert len(lines) == 2
 
 
 def test_the_same_key_with_different_values_is_a_conflict_and_nothing_is_written(
