@@ -55,7 +55,7 @@ if actor.can(Permission.IMPORT_RECORDS):
                     data=upload.getvalue(),
                     filename=upload.name,
                     dry_run=True,
-                )
+                ).trimmed(widgets.PROBLEMS_LISTED)
                 st.session_state[CHECKED] = (what, identity, result)
                 st.rerun()
         else:
@@ -77,7 +77,7 @@ if actor.can(Permission.IMPORT_RECORDS):
                 ):
                     st.session_state[DONE] = IMPORTERS[what](
                         engine=engine, actor=actor, data=upload.getvalue(), filename=upload.name
-                    )
+                    ).trimmed(widgets.PROBLEMS_LISTED)
                     st.rerun()
             else:
                 st.error(plain(result.summary()), icon=":material/error:")

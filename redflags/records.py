@@ -66,7 +66,9 @@ from redflags.validation import (
 )
 
 #: How many problems are listed one by one; beyond that they are counted per column.
-MAX_LISTED_PROBLEMS = 10_000
+#: Every problem of a 500,000-row file is listed, even two to a row (records.md: all
+#: problems are reported); the limit only bounds the memory of an arbitrary file.
+MAX_LISTED_PROBLEMS = 1_000_000
 SESSION_TEXT_COLUMNS: tuple[str, ...] = tuple(f.name for f in SESSION_FIELDS if f.kind is Kind.TEXT)
 SESSION_NUMBER_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in SESSION_FIELDS if f.kind in (Kind.NUMBER, Kind.INTEGER)
@@ -114,9 +116,16 @@ class ProblemLog:
         lines = [str(problem) for problem in self.listed]
         unlisted = self.total - len(self.listed)
         if unlisted:
-            by_column = ", ".join(f"{c}: {n:,}" for c, n in self.unlisted_by_column.most_common())
-            lines.append(f"… and {unlisted:,} more problems not listed ({by_column})")
+            lines.append(unlisted_line(unlisted, self.unlisted_by_column))
         return lines
+
+
+def unlisted_line(count: int, by_column: Counter[str] | None = None) -> str:
+    """The line that sums up problems not listed one by one, by column when known."""
+    if not by_column:
+        return f"… and {count:,} more problems not listed"
+    counts = ", ".join(f"{c}: {n:,}" for c, n in by_column.most_common())
+    return f"… and {count:,} more problems not listed ({counts})"
 
 
 @dataclass

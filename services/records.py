@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -89,6 +90,21 @@ class ImportResult:
     def messages(self) -> list[str]:
         """One line per problem (``row N, column C: reason``), then a summary of the rest."""
         return list(self.problem_lines)
+
+    def trimmed(self, listed: int) -> ImportResult:
+        """This result with at most ``listed`` problems listed one by one and the rest
+        counted (what a page keeps: a browser cannot lay out a million lines)."""
+        if len(self.problems) <= listed:
+            return self
+        rest = self.problems[listed:]
+        complete = len(self.problems) == self.problem_count
+        by_column = Counter(p.column or "(row)" for p in rest) if complete else None
+        summary = csv_records.unlisted_line(self.problem_count - listed, by_column)
+        return replace(
+            self,
+            problems=self.problems[:listed],
+            problem_lines=(*self.problem_lines[:listed], summary),
+        )
 
     def summary(self) -> str:
         """A one-line account of the counts."""

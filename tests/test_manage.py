@@ -323,6 +323,23 @@ def test_a_bad_file_exits_1_with_one_line_per_problem(
     assert count(engine) == 0 and count(engine, patient_table) == 0
 
 
+def test_a_bad_file_with_more_than_ten_thousand_problems_lists_every_one(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    rows = [f"P-{n},{DAY.isoformat()},ketamine_iv,0," for n in range(1, 6002)]
+    rows += [f"P-{n},2026-02-30,ketamine_iv,35," for n in range(1, 6002)]
+    done = manage(
+        "import-sessions", str(write(tmp_path, "bad.csv", sessions_csv(*rows))), url=db_url
+    )
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 12_003, lines[-3:]
+    assert lines[6_001 - 1].startswith("row 6001, column dose_mg:")
+    assert lines[12_002 - 1].startswith("row 12002, column session_date:")
+    assert lines[-1].startswith("Nothing was imported: 12002 problems in bad.csv")
+    assert count(engine) == 0
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [

@@ -24,6 +24,9 @@ from ui import state
 PATIENT_PARAM = "patient"
 #: The patient last chosen on any page, so that moving between pages keeps them.
 CURRENT_PATIENT = "current_patient"
+#: The problems of an import that a page lists one by one (the command line lists every
+#: one): a browser cannot lay out a million lines.
+PROBLEMS_LISTED = 10_000
 
 
 def recommendation_markdown(item: RecommendationItem, treatment_status: str = "") -> str:

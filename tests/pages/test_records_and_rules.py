@@ -30,6 +30,7 @@ from tests.pages.helpers import (
     open_page,
 )
 from ui import navigation
+from ui.widgets import PROBLEMS_LISTED
 
 BAD_CSV = (
     b"patient_id,session_date,route,dose_mg,panic,panic_course\n"
@@ -87,6 +88,19 @@ def test_an_invalid_file_lists_every_problem_by_row_and_column_and_writes_nothin
     assert "Nothing was imported" in "\n".join(e.value for e in at.error)
     assert not [b for b in at.button if b.label.startswith("Import ")], "nothing to confirm"
     assert session_count(demo_engine) == before
+
+
+def test_a_file_with_more_problems_than_the_page_lists_says_how_many_more(
+    demo_engine: Engine,
+) -> None:
+    day = local_today(clinic_timezone()) - timedelta(days=1)
+    rows = [f"NEW-{n},{day.isoformat()},ketamine_iv,0,11," for n in range(PROBLEMS_LISTED // 2 + 1)]
+    data = ("patient_id,session_date,route,dose_mg,panic,panic_course\n" + "\n".join(rows)).encode()
+    at = click(upload(records_page(), data), "Check the file")
+    lines = code_blocks(at).splitlines()
+    assert len(lines) == PROBLEMS_LISTED + 1
+    assert lines[-1] == "… and 2 more problems not listed (dose_mg: 1, panic: 1)"
+    assert f"{PROBLEMS_LISTED + 2} problems" in "\n".join(e.value for e in at.error)
 
 
 def test_a_valid_file_is_checked_first_and_imported_only_on_confirmation(

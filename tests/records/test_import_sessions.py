@@ -824,6 +824,29 @@ def test_problems_beyond_the_listing_limit_are_counted(
     assert result.messages()[-1] == "… and 7 more problems not listed (dose_mg: 7)"
 
 
+def test_a_trimmed_result_lists_fewer_problems_and_counts_the_rest_by_column(
+    engine: Engine,
+) -> None:
+    rows = [session(patient_id=f"P-{n}", dose_mg="0", panic="11") for n in range(6)]
+    result = import_sessions(engine, sessions_file(*rows))
+    assert result.problem_count == 12 and len(result.messages()) == 12
+    trimmed = result.trimmed(5)
+    assert trimmed.messages()[:5] == result.messages()[:5]
+    assert trimmed.messages()[5:] == ["… and 7 more problems not listed (panic: 4, dose_mg: 3)"]
+    assert (trimmed.problem_count, trimmed.summary()) == (12, result.summary())
+    assert result.trimmed(12) is result
+
+
+def test_a_trimmed_result_of_a_log_already_cut_short_still_counts_every_problem(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("redflags.records.MAX_LISTED_PROBLEMS", 8)
+    rows = [session(patient_id=f"P-{n}", dose_mg="0") for n in range(12)]
+    trimmed = import_sessions(engine, sessions_file(*rows)).trimmed(3)
+    assert len(trimmed.messages()) == 4
+    assert trimmed.messages()[-1] == "… and 9 more problems not listed"
+
+
 # ---------------------------------------------------------------- size, dry run, audit, roles
 
 

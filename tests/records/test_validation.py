@@ -207,10 +207,13 @@ def test_the_local_date_and_time_formats() -> None:
     assert date.fromisoformat(format_local_time(moment, LONDON, with_time=False))
 
 
-def test_merged_problem_logs_list_in_row_order_and_keep_every_count() -> None:
+def test_merged_problem_logs_list_in_row_order_and_keep_every_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from redflags import records as csv_records
     from redflags.validation import Problem
 
+    monkeypatch.setattr(csv_records, "MAX_LISTED_PROBLEMS", 50)
     file_log, conflicts = csv_records.ProblemLog(), csv_records.ProblemLog()
     limit = csv_records.MAX_LISTED_PROBLEMS
     file_log.extend(Problem("bad", row, "dose_mg") for row in range(2, 2 * limit + 2, 2))
@@ -220,3 +223,9 @@ def test_merged_problem_logs_list_in_row_order_and_keep_every_count() -> None:
     assert [p.row for p in both.listed[:3]] == [1, 2, 3]
     assert len(both.listed) == limit
     assert both.lines()[-1] == "… and 2 more problems not listed (dose_mg: 2)"
+
+
+def test_every_problem_of_a_500000_row_file_is_listed_even_two_to_a_row() -> None:
+    from redflags import records as csv_records
+
+    assert csv_records.MAX_LISTED_PROBLEMS >= 2 * 500_000  # records.md: all are reported
