@@ -253,9 +253,13 @@ class _StagedFile:
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as error:
+            where = (
+                f"no file can be created in {self.path.parent}" if self.temporary is None else ""
+            )
             self.discard()
+            reason = f"{where} ({error.strerror})" if where else error.strerror or str(error)
             raise CommandError(
-                f"Cannot write {self.path}: {error.strerror or error}. Nothing was exported."
+                f"Cannot write {self.path}: {reason}. Nothing was exported."
             ) from None
 
     def publish(self) -> None:
@@ -270,6 +274,13 @@ class _StagedFile:
     def discard(self) -> None:
         if self.temporary is not None:
             self.temporary.unlink(missing_ok=True)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit does not
+    fail again on what could not be written."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -305,8 +316,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(result.data)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # e.g. `| head`: the reader left; not an error of the export
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _quiet_stdout()
+        except OSError as error:  # a full disk, say: the export is audited, its data lost
+            _quiet_stdout()
+            raise CommandError(
+                f"Cannot write the export to standard output: {error.strerror or error}. The "
+                "audit log records the export, but its data did not all get out; free the space "
+                "(or use --out FILE) and export again."
+            ) from None
         return EXIT_OK
     print(f"Exported {result.rows} {args.what} rows to {out} (SHA-256 {result.sha256}).")
     return EXIT_OK

@@ -183,6 +183,8 @@ _ISO = re.compile(
     re.ASCII,
 )
 _LOCAL_DATE = re.compile(r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:[ T].*)?", re.ASCII)
+#: A year-first ISO date, then a time that is not HH:MM[:SS] (2026-11-02T09, …T9.30).
+_ISO_DATE_THEN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\S*", re.ASCII)
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 #: A year-first date written another way (2026/11/2, 2026.11.02, 2026-11-2): unambiguous.
 _YEAR_FIRST = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T](\S+))?", re.ASCII)
@@ -206,6 +208,17 @@ def _year_first_as_iso(text: str) -> str | None:
         return None
     hours, minutes, seconds = clock.groups()
     return f"{written}T{int(hours):02d}:{minutes}" + (f":{seconds}" if seconds else "")
+
+
+_NOT_A_REAL_DATE = "{shown} is not a real date: check the day and the month (YYYY-MM-DD)"
+
+
+def _is_real_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -238,6 +251,14 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
         suggestion = _year_first_as_iso(stripped)
         if suggestion is not None:
             raise Invalid(f"{_shown(text)} is not an ISO 8601 date: write it as {suggestion}")
+        if _ISO_DATE_THEN_TIME.fullmatch(stripped):
+            if not _is_real_date(stripped[:10]):
+                raise Invalid(_NOT_A_REAL_DATE.format(shown=_shown(text)))
+            raise Invalid(
+                f"{_shown(text)} has a time that is not HH:MM or HH:MM:SS (then perhaps a UTC "
+                f"offset, Z or +01:00): write the hours and the minutes (e.g. "
+                f"{stripped[:10]}T09:30), or the date alone"
+            )
         if _LOCAL_DATE.fullmatch(stripped):
             raise Invalid(
                 f"{_shown(text)} is not an ISO 8601 date: write YYYY-MM-DD (e.g. 2026-11-02), "
@@ -251,9 +272,7 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
     try:
         day = date(int(parts["y"]), int(parts["m"]), int(parts["d"]))
     except ValueError:
-        raise Invalid(
-            f"{_shown(text)} is not a real date: check the day and the month (YYYY-MM-DD)"
-        ) from None
+        raise Invalid(_NOT_A_REAL_DATE.format(shown=_shown(text))) from None
     check_year(day, text)
     if parts["H"] is None:
         midnight = datetime(day.year, day.month, day.day)
@@ -271,7 +290,9 @@ def parse_iso_time(text: str, tz: ZoneInfo) -> ParsedTime:
             int(fraction or 0),
         )
     except ValueError:
-        raise Invalid(f"{_shown(text)} is not a real time: hours 00–23, minutes 00–59") from None
+        raise Invalid(
+            f"{_shown(text)} is not a real time: hours 00–23, minutes 00–59, seconds 00–59"
+        ) from None
     offset_text = parts["tz"]
     if offset_text is not None:
         if offset_text == "Z":

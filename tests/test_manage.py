@@ -419,6 +419,40 @@ def test_export_sessions_to_stdout_is_the_csv_and_nothing_else(
     assert done.stderr == b""
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_an_export_that_standard_output_cannot_take_says_so_and_exits_1(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    manage("import-sessions", str(write(tmp_path, "s.csv", GOOD)), url=db_url)
+    with Path("/dev/full").open("wb") as full:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "export", "sessions"],
+            cwd=REPO,
+            env={**os.environ, "DATABASE_URL": db_url, "CLINIC_TIMEZONE": "UTC"},
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "Cannot write the export to standard output: No space left on device."
+    ), done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/version").exists(), reason="needs Linux's /proc")
+def test_an_out_file_in_a_folder_that_takes_no_new_file_names_the_folder(
+    engine: Engine, db_url: str
+) -> None:
+    done = manage("export", "sessions", "--out", "/proc/version", url=db_url)
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "Cannot write /proc/version: no file can be created in /proc ("
+    ), done.stderr
+    assert done.stderr.rstrip().endswith("Nothing was exported.")
+
+
 def test_the_cli_round_trip_is_byte_identical(
     engine: Engine, db_url: str, sqlite_url: str, tmp_path: Path
 ) -> None:

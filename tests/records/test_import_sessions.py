@@ -495,6 +495,14 @@ def test_a_column_given_twice_is_refused(engine: Engine) -> None:
         ("03/04/2026", "'03/04/2026' is not an ISO 8601 date: write YYYY-MM-DD"),
         ("2026-02-30", "'2026-02-30' is not a real date"),
         ("2026-11-02T25:00", "'2026-11-02T25:00' is not a real time"),
+        (
+            "2026-11-02T09:30:60",
+            "'2026-11-02T09:30:60' is not a real time: hours 00–23, minutes 00–59, seconds 00–59",
+        ),
+        # A real date, then a time cut short: the message is about the time.
+        ("2026-11-02T09", "'2026-11-02T09' has a time that is not HH:MM or HH:MM:SS"),
+        ("2026-11-02 noon", "'2026-11-02 noon' has a time that is not HH:MM or HH:MM:SS"),
+        ("2026-02-30T09", "'2026-02-30T09' is not a real date"),
         ("02 Nov 2026", "'02 Nov 2026' is not an ISO 8601 date"),
         # Year first is unambiguous: the message gives the date as it must be written.
         ("2026/11/02", "'2026/11/02' is not an ISO 8601 date: write it as 2026-11-02"),
