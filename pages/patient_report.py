@@ -28,6 +28,7 @@ from services.report_view import (
     latest_commitment,
     session_markers,
     session_table,
+    untimed_sessions,
 )
 from services.settings import date_input_format
 from ui import charts, navigation, state, widgets, wording
@@ -181,6 +182,9 @@ if actor.can(Permission.WRITE_CLINICAL):
 
 
 # ---------------------------------------------------------------- findings
+untimed = untimed_sessions(report.sessions)
+
+
 def show_finding(finding: Finding) -> None:
     with st.container(border=True):
         st.markdown(f"**{flag_words(finding.code)}** — {plain(finding.sentence)}")
@@ -191,7 +195,7 @@ def show_finding(finding: Finding) -> None:
                 f"{format_moment(finding.addressed_by_decided_at)}."
             )
         st.caption(f"Threshold: {plain(finding.threshold)}")
-        evidence = evidence_frame(finding)
+        evidence = evidence_frame(finding, untimed)
         if not evidence.empty:
             st.dataframe(evidence, hide_index=True, width="content")
 

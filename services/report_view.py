@@ -114,14 +114,27 @@ def _value_text(key: str, value: object) -> str:
     return str(value)
 
 
-def evidence_frame(finding: Finding) -> pd.DataFrame:
-    """A finding's evidence as a table: one row per session (or PHQ-9 score), values as text."""
+def untimed_sessions(sessions: pd.DataFrame) -> frozenset[datetime]:
+    """When the sessions recorded with their date alone are stored (the day's start):
+    their evidence shows the date only, never a made-up "00:00"."""
+    if sessions.empty or "time_recorded" not in sessions:
+        return frozenset()
+    untimed = sessions.loc[~sessions["time_recorded"].astype(bool), "session_at"]
+    return frozenset(pd.Timestamp(value).to_pydatetime() for value in untimed)
+
+
+def evidence_frame(finding: Finding, untimed: frozenset[datetime] = frozenset()) -> pd.DataFrame:
+    """A finding's evidence as a table: one row per session (or PHQ-9 score), values as text.
+
+    ``untimed``: the sessions given without a time (:func:`untimed_sessions`).
+    """
     rows: list[dict[str, str]] = []
     for item in finding.evidence:
         row: dict[str, str] = {}
         for key, value in item.items():
             if key == "session_at":
-                row["session"] = format_moment(value if isinstance(value, datetime) else None)
+                at = pd.Timestamp(value).to_pydatetime() if isinstance(value, datetime) else None
+                row["session"] = format_moment(at, with_time=at not in untimed)
                 continue
             field = FIELDS_BY_NAME.get(key)
             name = field.label if field else _EVIDENCE_LABELS.get(key, key.replace("_", " "))

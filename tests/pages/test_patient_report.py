@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from redflags.clinic_time import clinic_timezone, local_today
 from redflags.config import SHIPPED_RULES_FILE
-from redflags.labels import JOINER
+from redflags.labels import JOINER, format_date
 from services.access import Actor
 from services.patients import add_patient
 from tests.pages.helpers import (
@@ -60,6 +60,19 @@ def test_every_flag_is_shown_with_its_threshold_and_evidence_sessions(demo_engin
     evidence = [df.value for df in at.dataframe if "session" in df.value.columns]
     despair = next(df for df in evidence if "despair" in df.columns)
     assert len(despair) == 2 and set(despair["despair course"]) == {"persisted"}
+
+
+def test_evidence_of_a_session_given_without_its_time_shows_the_date_alone(
+    demo_engine: Engine,
+) -> None:
+    at = report("DEMO-004")  # its latest session (item 9 = 2) was logged with its date only
+    today = local_today(clinic_timezone())
+    evidence = [df.value for df in at.dataframe if "session" in df.value.columns]
+    item9 = next(df for df in evidence if "PHQ-9 item 9" in df.columns)
+    assert list(item9["session"]) == [format_date(today)], "no made-up 00:00"
+    despair = next(df for df in evidence if "despair" in df.columns)
+    assert format_date(today) in list(despair["session"])
+    assert any(", " in moment for moment in despair["session"]), "a timed session keeps its time"
 
 
 def test_recommendations_are_worded_as_options_with_their_reasons(demo_engine: Engine) -> None:
