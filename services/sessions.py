@@ -44,6 +44,10 @@ GONE = Problem(
 )
 EDIT_REASON_NEEDED = "say why the stored session is changed (e.g. a typo, a reading added later)"
 MAX_EDIT_REASON_CHARS = 1_000
+NOTHING_CHANGED = Problem(
+    "nothing has changed: every value is as stored; change one before saving, or choose "
+    "another session"
+)
 REMOVE_REASON_NEEDED = (
     "say why the session was entered in error (e.g. logged for the wrong patient, a duplicate)"
 )
@@ -181,6 +185,15 @@ def log_session(
         return SaveResult(row.id)
 
 
+def _unchanged(row: DosingSession, record: Mapping[str, object]) -> bool:
+    """Whether saving ``record`` over the stored session would change nothing."""
+    return (
+        row.session_at == record["session_at"]
+        and row.time_recorded == bool(record["time_recorded"])
+        and all(getattr(row, name) == record[name] for name in VALUE_COLUMNS)
+    )
+
+
 def _undated_against_a_decision(
     session: Session, *, patient_id: int, record: Mapping[str, object]
 ) -> list[Problem]:
@@ -269,9 +282,8 @@ def edit_session(
     require(actor, Permission.WRITE_CLINICAL)
     record, problems = _validated(values, today)
     why, reason_problems = _reason(reason, EDIT_REASON_NEEDED, "edit_reason")
-    problems = [*problems, *reason_problems]
     if record is None or problems:
-        return SaveResult(None, problems)
+        return SaveResult(None, [*problems, *reason_problems])
     with write_session(engine) as session:
         # FOR UPDATE on PostgreSQL: a colleague's save waits for ours, then sees the
         # new version. SQLite's write transaction (BEGIN IMMEDIATE) already excludes it.
@@ -287,6 +299,10 @@ def edit_session(
                 None,
                 [Problem("a session cannot move to another patient", None, "patient_id")],
             )
+        if _unchanged(row, record):
+            return SaveResult(None, [NOTHING_CHANGED])
+        if reason_problems:
+            return SaveResult(None, reason_problems)
         undated = _undated_against_a_decision(session, patient_id=row.patient_id, record=record)
         if undated:
             return SaveResult(None, undated)

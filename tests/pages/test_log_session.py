@@ -353,6 +353,17 @@ def editing(session_id: object) -> AppTest:
     return at
 
 
+def test_saving_a_stored_session_without_a_change_says_nothing_changed(
+    demo_engine: Engine,
+) -> None:
+    latest = stored_sessions(demo_engine)[-1]
+    before = len(audit_rows(demo_engine, "session_edited"))
+    at = save(editing(latest["id"]))
+    assert "Nothing has changed: every value is as stored" in errors(at)
+    assert "Say why" not in errors(at), "no reason is asked for a change that is not there"
+    assert len(audit_rows(demo_engine, "session_edited")) == before
+
+
 def test_an_edit_made_on_an_older_copy_does_not_undo_a_colleagues_save(
     demo_engine: Engine,
 ) -> None:

@@ -112,6 +112,41 @@ def test_editing_a_session_keeps_the_old_values_in_the_audit_trail(clinic: Engin
     assert details["after"] == {"panic": 5, "panic_course": "reflected"}
 
 
+def test_saving_a_stored_session_unchanged_says_nothing_changed_and_writes_nothing(
+    clinic: Engine,
+) -> None:
+    values = _hard_panic("2026-11-20T09:30") | {"dose_mg": "37.5", "weight_kg": "71.5"}
+    saved = log_session(engine=clinic, actor=CLINICIAN, values=values, today=TODAY)
+    assert saved.record_id is not None
+    form = session_form_values(engine=clinic, actor=CLINICIAN, session_id=saved.record_id).values
+    audit_before = _audit(clinic)
+    for reason in ("", "checked it"):
+        same = edit_session(
+            engine=clinic,
+            actor=CLINICIAN,
+            session_id=saved.record_id,
+            values=form,
+            reason=reason,
+            today=TODAY,
+        )
+        assert not same.ok
+        assert [str(p) for p in same.problems] == [
+            "file: nothing has changed: every value is as stored; change one before saving, "
+            "or choose another session"
+        ]
+    assert _audit(clinic) == audit_before
+    # The time alone given (a date-only session gets its time) is a change.
+    moved = edit_session(
+        engine=clinic,
+        actor=CLINICIAN,
+        session_id=saved.record_id,
+        values=form | {"session_date": "2026-11-20T09:45"},
+        reason="the time was 09:45",
+        today=TODAY,
+    )
+    assert moved.ok, moved.problems
+
+
 def test_a_colleagues_save_in_between_is_not_undone_by_an_older_form(clinic: Engine) -> None:
     saved = log_session(
         engine=clinic, actor=CLINICIAN, values=_hard_panic("2026-11-20T09:30"), today=TODAY
