@@ -38,6 +38,11 @@ COURSE_FIELDS: frozenset[str] = frozenset(f"{theme}_course" for theme in THEMES)
 WidgetValue = int | float | str | None
 
 
+def anything_typed(values: Mapping[str, object]) -> bool:
+    """Whether the session form holds a value of its own (the patient and the day aside)."""
+    return any(values.get(field.name) not in (None, "") for field in FORM_FIELDS)
+
+
 def iso_moment(day: date | None, at: time | None) -> str:
     """A date (and time, when given) as the ISO 8601 text of a CSV cell; "" for no date."""
     if day is None:

@@ -305,6 +305,39 @@ def test_the_form_refuses_a_session_time_later_than_now(demo_engine: Engine) -> 
     assert len(stored_sessions(demo_engine)) == before
 
 
+def warnings(at: AppTest) -> str:
+    return "\n".join(w.value for w in at.warning).replace("\\", "")
+
+
+def test_values_typed_for_one_patient_are_flagged_when_another_is_chosen(
+    demo_engine: Engine,
+) -> None:
+    at = fill(form(), dose_mg=200.0, panic=6, note="Anxious during onset.")
+    assert "Typed for another patient" not in warnings(at)
+    at.selectbox(key="patient").set_value("DEMO-031").run()
+    no_exception(at)
+    said = warnings(at)
+    assert "Typed for another patient" in said
+    assert f"entered while {PATIENT} was chosen" in said and "belongs to DEMO-031" in said
+    at.button(key="log.typed_keep").click().run()
+    assert "Typed for another patient" not in warnings(at), "kept for DEMO-031 on purpose"
+    assert at.number_input(key="log.dose_mg").value == 200.0
+    at.selectbox(key="patient").set_value(PATIENT).run()
+    assert "Typed for another patient" in warnings(at)
+    at.button(key="log.typed_clear").click().run()
+    assert "Typed for another patient" not in warnings(at)
+    assert at.number_input(key="log.dose_mg").value is None
+    assert at.text_area(key="log.note").value in (None, "")
+
+
+def test_values_typed_before_a_patient_is_chosen_belong_to_the_first_one_chosen(
+    demo_engine: Engine,
+) -> None:
+    at = fill(form(patient=None), dose_mg=40.0)
+    at.selectbox(key="patient").set_value(PATIENT).run()
+    assert "Typed for another patient" not in warnings(at)
+
+
 def test_the_form_needs_a_patient(demo_engine: Engine) -> None:
     at = save(fill(form(patient=None), **GOOD))
     assert "Patient is required and is blank" in errors(at)
