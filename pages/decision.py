@@ -37,6 +37,20 @@ def key(name: str) -> str:
     return f"decision.{name}"
 
 
+#: What the user types or chooses for the patient (the rest follows the patient chosen).
+TYPED_TEXT = ("participants", "patient_view", "rationale")
+TYPED_CHOICES = ("kind", "route_to", "dose_to")
+
+
+def clear_typed() -> None:
+    for name in TYPED_TEXT:
+        st.session_state[key(name)] = ""
+    for name in TYPED_CHOICES:
+        # Set, not popped: a popped widget value leaves the browser showing the old
+        # choice beside a button that says none is made.
+        st.session_state[key(name)] = None
+
+
 st.title("Care-team decision")
 st.caption(
     "Record what the care team decided together with the patient. The flags you mark as "
@@ -52,6 +66,12 @@ if not choices:
     st.stop()
 
 code = widgets.patient_picker(choices)
+widgets.typed_for_another_patient(
+    code,
+    typed=any(st.session_state.get(key(name)) for name in (*TYPED_TEXT, *TYPED_CHOICES)),
+    prefix=key(""),
+    clear=clear_typed,
+)
 treatments = {choice.code: choice.treatment_status for choice in choices}
 treatment = treatments.get(code or "", "")
 if code is None:
@@ -161,14 +181,8 @@ def save() -> None:
     state_[SAVED] = state_.get(widgets.PATIENT_PARAM) if result.ok else None
     state_[CONSIDERED] = list(state_.get(key("flags"), [])) if result.ok else []
     if result.ok:
-        for name in ("participants", "patient_view", "rationale"):
-            state_[key(name)] = ""
+        clear_typed()  # the next decision starts blank
         state_.pop(key("flags_for"), None)  # the flags now addressed leave the default
-        for name in ("kind", "route_to", "dose_to"):
-            # The next decision starts from a blank choice. Set, not popped: a popped
-            # widget value leaves the browser showing the old choice beside a
-            # button that says none is made.
-            state_[key(name)] = None
         later = state.local_now()
         state_[key("day")] = later.date()
         state_[key("time")] = later.time().replace(second=0, microsecond=0)

@@ -63,8 +63,6 @@ DAY, TIME = key("session_day"), key("session_time")
 LAST = key("last_saved")
 #: The version of the session loaded for editing: a colleague's save since then is not undone.
 VERSION = key("edit_version")
-#: The patient chosen when the form's values began to be typed.
-TYPED_FOR = key("typed_for")
 #: (patient code, session id) of the session loaded for editing. The chooser's own value
 #: is its description as the browser knows it: once a colleague changes the session's
 #: date, route or dose, or removes it, that description names no session any more.
@@ -272,26 +270,14 @@ problems = forms.problems_by_field(result.problems if result else [])
 
 code = widgets.patient_picker(choices)
 widgets.field_problems(problems, "patient_id")
-# Values typed while another patient was chosen stay in the form: said plainly, so that
-# one patient's readings are not saved to another's record unnoticed.
-typed = forms.anything_typed({f.name: st.session_state.get(key(f.name)) for f in forms.FORM_FIELDS})
-if not typed or st.session_state.get(TYPED_FOR) is None:
-    st.session_state[TYPED_FOR] = code
-elif code is not None and st.session_state[TYPED_FOR] != code:
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.warning(
-            f"**Typed for another patient:** the values below were entered while "
-            f"{plain(str(st.session_state[TYPED_FOR]))} was chosen. Check that each one "
-            f"belongs to {plain(code)} before saving, or clear the form.",
-            icon=":material/person_alert:",
-        )
-        st.button(
-            "Keep them for this patient",
-            key=key("typed_keep"),
-            on_click=st.session_state.__setitem__,
-            args=(TYPED_FOR, code),
-        )
-        st.button("Clear the form", key=key("typed_clear"), on_click=clear_form)
+widgets.typed_for_another_patient(
+    code,
+    typed=forms.anything_typed(
+        {f.name: st.session_state.get(key(f.name)) for f in forms.FORM_FIELDS}
+    ),
+    prefix=key(""),
+    clear=clear_form,
+)
 
 if mode == EDIT:
     stored = session_choices(engine=engine, actor=actor, patient_code=code) if code else []

@@ -128,6 +128,38 @@ def remaining_problems(grouped: dict[str | None, list[str]]) -> None:
         field_problems(grouped, field)
 
 
+def typed_for_another_patient(
+    code: str | None, *, typed: bool, prefix: str, clear: Callable[[], None]
+) -> None:
+    """Say so when a form's values were typed while another patient was chosen.
+
+    A form keeps what was typed when the patient is changed (a wrong first choice
+    costs nothing); said plainly, with "keep" and "clear", so that one patient's
+    readings or words are not saved to another's record unnoticed. ``prefix`` is
+    the form's key prefix (``"log."``); an empty form belongs to whoever is chosen.
+    """
+    typed_for = f"{prefix}typed_for"
+    if not typed or st.session_state.get(typed_for) is None:
+        st.session_state[typed_for] = code
+        return
+    if code is None or st.session_state[typed_for] == code:
+        return
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.warning(
+            f"**Typed for another patient:** the values below were entered while "
+            f"{plain(str(st.session_state[typed_for]))} was chosen. Check that each one "
+            f"belongs to {plain(code)} before saving, or clear the form.",
+            icon=":material/person_alert:",
+        )
+        st.button(
+            "Keep them for this patient",
+            key=f"{prefix}typed_keep",
+            on_click=st.session_state.__setitem__,
+            args=(typed_for, code),
+        )
+        st.button("Clear the form", key=f"{prefix}typed_clear", on_click=clear)
+
+
 def csv_download(
     label: str,
     build: Callable[[Actor], bytes],

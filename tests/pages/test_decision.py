@@ -45,6 +45,10 @@ def explain(at: AppTest) -> AppTest:
     return at
 
 
+def warnings(at: AppTest) -> str:
+    return "\n".join(w.value for w in at.warning).replace("\\", "")
+
+
 def errors(at: AppTest) -> str:
     return "\n".join(e.value for e in at.error).replace("\\", "")
 
@@ -68,6 +72,22 @@ def status_now(engine: Engine) -> PatientReview:
     return patient_status(
         engine=engine, actor=CLINICIAN, patient_code=PATIENT, as_of=today(), config=load_rules()
     )
+
+
+def test_words_typed_for_one_patient_are_flagged_when_another_is_chosen(
+    demo_engine: Engine,
+) -> None:
+    at = explain(page()).run()
+    assert "Typed for another patient" not in warnings(at)
+    at.selectbox(key="patient").set_value("DEMO-002").run()
+    no_exception(at)
+    assert f"entered while {PATIENT} was chosen" in warnings(
+        at
+    ) and "belongs to DEMO-002" in warnings(at)
+    at.button(key="decision.typed_clear").click().run()
+    assert "Typed for another patient" not in warnings(at)
+    assert at.text_area(key="decision.patient_view").value == ""
+    assert at.text_input(key="decision.participants").value == ""
 
 
 def test_the_page_shows_the_open_flags_and_the_recommendations_to_discuss(
