@@ -35,8 +35,10 @@ DATABASE_UNAVAILABLE = (
     "down, or a large import may be holding it. Nothing on this page was changed. Try again "
     "in a moment; if it keeps happening, tell your administrator."
 )
-#: The forms whose typed values outlive a run the database stopped (:func:`keep_typed_forms`).
-KEPT_FORM_PREFIXES = ("log.", "decision.")
+#: The forms whose typed values outlive a run the database stopped, and a visit to
+#: another page (:func:`keep_typed_forms`), by the URL path of their page.
+FORM_OF_PAGE = {"log_session": "log.", "decision": "decision."}
+KEPT_FORM_PREFIXES = tuple(FORM_OF_PAGE.values())
 KEPT_FORMS_KEY = "kept.forms"
 RESTORE_FORMS_KEY = "kept.restore"
 #: The clock; tests replace it to exercise idle logoff without waiting.
@@ -292,10 +294,34 @@ def first_view(page: str, patient_code: str) -> bool:
 
 
 def note_page(url_path: str) -> None:
-    """Called by the entry script each run: arriving on another page forgets earlier views."""
+    """Called by the entry script each run: arriving on another page forgets earlier views,
+    and arriving on a form's page gives back what was typed there before leaving it."""
+    prefix = FORM_OF_PAGE.get(url_path)
     if st.session_state.get(PAGE_KEY) != url_path:
         forget_views()
         st.session_state[PAGE_KEY] = url_path
+        if prefix is not None:
+            _give_back_kept(prefix)
+    if prefix is not None:
+        # On its own page a form's copy is what it holds now: a value a callback took
+        # out (a save's cleared choice) must not come back on the next visit.
+        kept = st.session_state.get(KEPT_FORMS_KEY)
+        others = {
+            name: value
+            for name, value in (kept if isinstance(kept, dict) else {}).items()
+            if not name.startswith(prefix)
+        }
+        st.session_state[KEPT_FORMS_KEY] = others | _form_values(prefix)
+
+
+def _give_back_kept(prefix: str | tuple[str, ...]) -> None:
+    """Put back the kept values (of the forms under ``prefix``) that Streamlit forgot."""
+    kept = st.session_state.get(KEPT_FORMS_KEY)
+    if not isinstance(kept, dict):
+        return
+    for name, value in kept.items():
+        if name.startswith(prefix) and name not in st.session_state:
+            st.session_state[name] = value
 
 
 def forget_views() -> None:
@@ -348,23 +374,31 @@ def _keepable(value: object) -> bool:
 def keep_typed_forms() -> None:
     """At the start of every run: keep what the forms hold, or give it back after an outage.
 
-    A run that the database stopped draws no form, and Streamlit then forgets the
-    values of the widgets it did not draw: a session's note typed before a
-    PostgreSQL restart would be gone when the page comes back. So each run keeps
-    a copy of the forms' values (this browser session's own state, cleared at
-    logoff like the rest), and the run after one that said the database was not
-    answering puts back the values Streamlit forgot.
+    Streamlit forgets the values of the widgets a run did not draw: a session's
+    note typed before a PostgreSQL restart (a run that drew no form), or before a
+    look at the patient's report (another page), would be gone on return. So each
+    run keeps a copy of the forms' values (this browser session's own state,
+    cleared at logoff like the rest); the run after one that said the database
+    was not answering puts back what Streamlit forgot, and so does arriving back
+    on a form's page (:func:`note_page`). A value forgotten is kept until its form
+    is drawn again; saving a form clears its values, and so its copy.
     """
-    kept = st.session_state.get(KEPT_FORMS_KEY)
-    if st.session_state.get(RESTORE_FORMS_KEY) and isinstance(kept, dict):
-        for name, value in kept.items():
-            if name not in st.session_state:
-                st.session_state[name] = value
+    if st.session_state.get(RESTORE_FORMS_KEY):
+        _give_back_kept(KEPT_FORM_PREFIXES)
     st.session_state[RESTORE_FORMS_KEY] = False
+    kept = st.session_state.get(KEPT_FORMS_KEY)
     st.session_state[KEPT_FORMS_KEY] = {
+        **(kept if isinstance(kept, dict) else {}),
+        **_form_values(KEPT_FORM_PREFIXES),
+    }
+
+
+def _form_values(prefix: str | tuple[str, ...]) -> dict[str, object]:
+    """The values the forms under ``prefix`` hold now that a widget can be given back."""
+    return {
         name: value
         for name, value in st.session_state.items()
-        if isinstance(name, str) and name.startswith(KEPT_FORM_PREFIXES) and _keepable(value)
+        if isinstance(name, str) and name.startswith(prefix) and _keepable(value)
     }
 
 

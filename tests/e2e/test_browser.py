@@ -415,6 +415,42 @@ def test_a_number_out_of_range_is_reported_not_saved_as_not_recorded(
     assert _session_count(demo_env) == before + 1
 
 
+def test_a_look_at_the_report_half_way_through_a_form_loses_nothing(
+    dashboard: str, page: Any
+) -> None:
+    """Streamlit forgets the widgets of a page left; the forms' typed values come back."""
+    from playwright.sync_api import expect
+
+    _log_in_at(page, f"{dashboard}/log_session")
+    choose(page, "Patient", "DEMO-030")
+    settle(page)
+    page.get_by_role("spinbutton", name="Dose (mg)").fill("200")
+    page.get_by_label("Clinician note").fill("Anxious at onset, settled by 20 minutes.")
+    page.keyboard.press("Tab")
+    settle(page)
+    menu(page, "Patient report")
+    settle(page)
+    menu(page, "Weekly review")
+    settle(page)
+    menu(page, "Log a session")
+    settle(page)
+    expect(page.get_by_role("spinbutton", name="Dose (mg)")).to_have_value("200")
+    expect(page.get_by_label("Clinician note")).to_have_value(
+        "Anxious at onset, settled by 20 minutes."
+    )
+    expect(page.get_by_text("Typed for another patient")).to_have_count(0)
+    menu(page, "Care-team decision")
+    settle(page)
+    page.get_by_label("Rationale").fill("Two hard sessions in a row.")
+    page.keyboard.press("Tab")
+    settle(page)
+    menu(page, "Patient report")
+    settle(page)
+    menu(page, "Care-team decision")
+    settle(page)
+    expect(page.get_by_label("Rationale")).to_have_value("Two hard sessions in a row.")
+
+
 def test_an_earlier_review_date_is_said_and_back_to_today_restores_it(
     dashboard: str, page: Any
 ) -> None:
