@@ -20,7 +20,7 @@ from redflags.labels import (
 )
 from services.access import Actor, Permission
 from services.exports import ExportKind, ExportRequest, build_export, file_name
-from services.patients import patient_choices
+from services.patients import next_treatment, patient_choices
 from services.report import UnknownPatient, patient_report
 from services.report_view import (
     decision_table,
@@ -31,7 +31,7 @@ from services.report_view import (
     untimed_sessions,
 )
 from services.settings import date_input_format
-from ui import charts, navigation, state, widgets, wording
+from ui import charts, forms, navigation, state, widgets, wording
 
 actor = state.require_login()
 st.title("Patient report")
@@ -138,6 +138,15 @@ with facts[4]:
         st.caption(f"after the session of {commitment.session}")
     else:
         st.markdown("none recorded")
+# A change of route or dose decided since the latest session (the next one follows it).
+planned = next_treatment(engine=engine, actor=actor, patient_code=code)
+if (
+    planned is not None
+    and planned.latest.session_at == latest
+    and planned.decided_at is not None
+    and planned.decided_at.date() <= as_of
+):
+    st.caption(f":material/event_repeat: {plain(forms.decided_since_words(planned) or '')}")
 
 if report.sessions.empty:
     st.info(

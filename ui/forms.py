@@ -287,11 +287,24 @@ def next_treatment_words(planned: NextTreatment) -> str:
     )
     if planned.decided_at is None:
         return said
+    return f"{said} Decided since {_decided_change(planned)}."
+
+
+def _decided_change(planned: NextTreatment) -> str:
+    """ "(24 Nov 2026, 16:00, adjust dose): IV ketamine, 30 mg" """
     dose = f", {format_dose(planned.dose_mg)}" if planned.dose_mg is not None else ""
     return (
-        f"{said} Decided since ({format_moment(planned.decided_at)}, "
-        f"{decision_words(planned.decision).lower()}): {route_words(planned.route)}{dose}."
+        f"({format_moment(planned.decided_at)}, {decision_words(planned.decision).lower()}): "
+        f"{route_words(planned.route)}{dose}"
     )
+
+
+def decided_since_words(planned: NextTreatment) -> str | None:
+    """Under the report's current route and dose: the change decided since the latest
+    session, which the next session is to follow; None when there is none."""
+    if planned.decided_at is None:
+        return None
+    return f"Decided since the latest session {_decided_change(planned)} from the next session."
 
 
 #: How long after a save a second click on Save counts as the same click.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from redflags.clinic_time import clinic_timezone, local_today
+from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
 from redflags.config import SHIPPED_RULES_FILE
 from redflags.labels import JOINER, format_date
 from services.access import Actor
@@ -98,6 +98,46 @@ def test_a_paused_patient_without_open_flags_is_not_told_to_continue(demo_engine
         for box in advice
     ), advice
     assert "continuing" not in " ".join(advice)
+
+
+def test_a_dose_decided_since_the_latest_session_is_shown_under_the_current_one(
+    demo_engine: Engine,
+) -> None:
+    from services.decisions import record_decision
+
+    assert "Decided since the latest session" not in all_text(report("DEMO-001"))
+    now = datetime.now(UTC)
+    done = record_decision(
+        engine=demo_engine,
+        actor=CLINICIAN,
+        values={
+            "patient_id": "DEMO-001",
+            "decided_at": utc_to_local(now.replace(tzinfo=None), clinic_timezone()).isoformat(
+                timespec="minutes"
+            ),
+            "decision": "adjust_dose",
+            "route_from": "ketamine_iv",
+            "route_to": "ketamine_iv",
+            "dose_from_mg": "35",
+            "dose_to_mg": "30",
+            "participants": "the patient; Dr Sato",
+            "patient_view": "A little less, please.",
+            "rationale": "Two hard panic sessions at 35 mg.",
+            "flags_considered": "repeated_panic",
+        },
+        now=now,
+    )
+    assert done.ok, done.problems
+    text = all_text(report("DEMO-001"))
+    assert "**35 mg**" in text, "the current dose is the latest session's"
+    assert "Decided since the latest session" in text and "adjust dose): IV ketamine, 30 mg" in text
+    earlier = open_page(
+        logged_in(ADMIN),
+        REPORT,
+        patient="DEMO-001",
+        as_of=(local_today(clinic_timezone()) - timedelta(days=30)).isoformat(),
+    )
+    assert "Decided since the latest session" not in all_text(earlier), "not in an earlier view"
 
 
 def test_four_plotly_charts_are_drawn_with_the_thresholds_of_the_rules(demo_engine: Engine) -> None:
