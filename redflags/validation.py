@@ -170,7 +170,9 @@ def parse_decimal(text: str, low: float, high: float, *, low_exclusive: bool = F
         allowed = (
             f"above {low:g} and at most {high:g}" if low_exclusive else f"from {low:g} to {high:g}"
         )
-        raise Invalid(f"{_shown(text)} is out of range: it must be {allowed}")
+        # As typed (a plain decimal, so nothing to quote), like an integer's message.
+        shown = stripped if len(stripped) <= 40 else stripped[:40] + "…"
+        raise Invalid(f"{shown} is out of range: it must be {allowed}")
     return value + 0.0  # -0.0 becomes 0.0
 
 

@@ -676,6 +676,17 @@ def test_out_of_range_and_malformed_values_are_refused_at_their_column(
     refused_with(engine, data, f"row 2, column {column}:")
 
 
+def test_a_number_out_of_range_is_named_as_typed_without_quotes(engine: Engine) -> None:
+    data = sessions_file(session(dose_mg="1000.5", weight_kg="19.9", panic="11"))
+    refused_with(
+        engine,
+        data,
+        "row 1, column dose_mg: 1000.5 is out of range: it must be above 0 and at most 1000",
+        "row 1, column weight_kg: 19.9 is out of range: it must be from 20 to 400",
+        "row 1, column panic: 11 is out of range: it must be from 0 to 10",
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "column"),
     [
