@@ -138,15 +138,11 @@ with facts[4]:
         st.caption(f"after the session of {commitment.session}")
     else:
         st.markdown("none recorded")
-# A change of route or dose decided since the latest session (the next one follows it).
-planned = next_treatment(engine=engine, actor=actor, patient_code=code)
-if (
-    planned is not None
-    and planned.latest.session_at == latest
-    and planned.decided_at is not None
-    and planned.decided_at.date() <= as_of
-):
-    st.caption(f":material/event_repeat: {plain(forms.decided_since_words(planned) or '')}")
+decided_since = forms.decided_since_words(
+    next_treatment(engine=engine, actor=actor, patient_code=code), latest=latest, as_of=as_of
+)
+if decided_since:
+    st.caption(f":material/event_repeat: {plain(decided_since)}")
 
 if report.sessions.empty:
     st.info(

@@ -299,10 +299,19 @@ def _decided_change(planned: NextTreatment) -> str:
     )
 
 
-def decided_since_words(planned: NextTreatment) -> str | None:
+def decided_since_words(
+    planned: NextTreatment | None, *, latest: datetime | None, as_of: date
+) -> str | None:
     """Under the report's current route and dose: the change decided since the latest
-    session, which the next session is to follow; None when there is none."""
-    if planned.decided_at is None:
+    session, which the next session is to follow. None when there is none, and in a
+    view as of an earlier day (``latest``, the view's latest session, is not the
+    patient's latest, or the decision came after ``as_of``)."""
+    if (
+        planned is None
+        or planned.decided_at is None
+        or planned.latest.session_at != latest
+        or planned.decided_at.date() > as_of
+    ):
         return None
     return f"Decided since the latest session {_decided_change(planned)} from the next session."
 
