@@ -14,6 +14,7 @@ from services.audit_log import (
     audit_page,
     export_audit,
 )
+from services.audit_words import action_words
 from services.settings import date_input_format
 from ui import state, widgets, wording
 
@@ -48,7 +49,12 @@ with st.container(border=True):
         key="audit_log.user",
     )
     action = right.selectbox(
-        "Action", choices.actions, index=None, placeholder="Any action", key="audit_log.action"
+        "Action",
+        choices.actions,
+        index=None,
+        placeholder="Any action",
+        format_func=action_words,
+        key="audit_log.action",
     )
 
 chosen = tuple(days) if isinstance(days, tuple) else (days,)
@@ -76,17 +82,34 @@ else:
 st.dataframe(
     page.rows,
     hide_index=True,
+    # What happened first, in words; the codes, the UTC time and the JSON as recorded after.
+    column_order=(
+        "id",
+        "when",
+        "username",
+        "what",
+        "patient_id",
+        "summary",
+        "role",
+        "action",
+        "entity",
+        "entity_id",
+        "at_utc",
+        "details",
+    ),
     column_config={
         "id": st.column_config.TextColumn("Row", width="small"),
         "when": st.column_config.TextColumn("When (clinic time)"),
         "at_utc": st.column_config.TextColumn("UTC"),
         "username": "User",
         "role": "Role",
-        "action": "Action",
+        "what": "What",
+        "action": "Action code",
         "entity": "Entity",
         "entity_id": "Entity id",
         "patient_id": "Patient",
-        "details": st.column_config.TextColumn("Details", width="large"),
+        "summary": st.column_config.TextColumn("Summary", width="large"),
+        "details": st.column_config.TextColumn("Details as recorded (JSON)"),
         "hash": None,
     },
 )

@@ -26,6 +26,7 @@ from redflags.csv_format import write_csv
 from redflags.labels import format_date
 from services import audit
 from services.access import Actor, Permission, require
+from services.audit_words import action_words, audit_summary
 
 #: Columns of the audit table and of its CSV, in order.
 AUDIT_COLUMNS: tuple[str, ...] = (
@@ -129,11 +130,18 @@ def _cells(event: AuditEvent) -> tuple[str, ...]:
 
 
 def _frame(events: list[AuditEvent], tz: ZoneInfo) -> pd.DataFrame:
-    """The page's rows: the CSV's columns, and ``when`` in the clinic's time and format."""
+    """The page's rows: the CSV's columns, ``when`` in the clinic's time and format, and
+    ``what`` and ``summary``: the action and its details in words (:mod:`services.audit_words`).
+    """
     frame = pd.DataFrame([_cells(e) for e in events], columns=list(AUDIT_COLUMNS), dtype=object)
     local = [utc_to_local(e.at, tz) for e in events]
     frame.insert(1, "when", [f"{format_date(t)}, {t:%H:%M:%S}" for t in local])
-    return frame
+    frame["what"] = [action_words(e.action) for e in events]
+    frame["summary"] = [audit_summary(e.action, e.details) for e in events]
+    order = [c for c in frame.columns if c not in ("what", "summary")]
+    order.insert(order.index("action"), "what")
+    order.insert(order.index("details"), "summary")
+    return frame[order]
 
 
 def audit_choices(*, engine: Engine, actor: Actor) -> AuditChoices:

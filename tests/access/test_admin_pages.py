@@ -35,8 +35,12 @@ def test_the_audit_log_page_lists_rows_filters_and_verifies_the_chain(
     assert [t.value for t in at.title] == ["Audit log"]
     table = at.dataframe[0].value
     assert {"user_created", "login"} <= set(table["action"])
+    assert "Logged in" in at.selectbox(key="audit_log.action").options
     at.selectbox(key="audit_log.action").select("login").run()
-    assert set(at.dataframe[0].value["action"]) == {"login"}
+    shown = at.dataframe[0].value
+    assert set(shown["action"]) == {"login"} and set(shown["what"]) == {"Logged in"}
+    columns = list(shown.columns)
+    assert columns.index("what") + 1 == columns.index("action")
     assert at.get("download_button")
     at.button(key="audit_log.verify").click().run()
     assert not at.exception
