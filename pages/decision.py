@@ -22,7 +22,7 @@ from services.caseload import HELD_OPTIONS, patient_status
 from services.decisions import record_decision
 from services.patients import patient_choices
 from services.report import UnknownPatient, patient_report
-from services.report_view import open_flag_codes
+from services.report_view import open_flag_codes, untimed_sessions
 from services.sessions import SaveResult
 from services.settings import date_input_format
 from ui import forms, navigation, state, widgets
@@ -291,6 +291,11 @@ timed_early = forms.flags_before_their_evidence(
 )
 if timed_early:
     st.warning(timed_early, icon=":material/schedule:")
+untimed_that_day = forms.untimed_session_that_day(
+    untimed_sessions(report.sessions), st.session_state.get(key("day"))
+)
+if untimed_that_day:
+    st.info(untimed_that_day, icon=":material/schedule:")
 
 st.button(
     "Record the decision",

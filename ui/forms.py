@@ -381,6 +381,25 @@ def flags_before_their_evidence(
     )
 
 
+def untimed_session_that_day(untimed: Iterable[datetime], day: date | None) -> str | None:
+    """Before saving: the patient has a session recorded without a time on the decision's day.
+
+    ``untimed``: when such sessions are stored, the clinic day's start in clinic
+    time (:func:`services.report_view.untimed_sessions` of the report's sessions).
+    The review orders a date-only session before any decision that day (it cannot
+    know better), so the decision addresses that session's flags even when the
+    team decided before the session. Said so that the session's time can be added.
+    """
+    if day is None or not any(at.date() == day for at in untimed):
+        return None
+    return (
+        f"This patient's session of {format_date(day)} was recorded without a time, so the "
+        "review counts a decision that day as taken after it: the flags considered become "
+        "addressed for that session too. If the team decided before the session, add the "
+        "session's time first (Log a session → Edit a stored session)."
+    )
+
+
 def flags_left_open(considered: Sequence[str], review: PatientReview) -> str | None:
     """Why flags a decision just considered are still open, or None when it addressed them.
 

@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from models.tables import decision_table, patient_table
-from redflags.clinic_time import clinic_timezone, local_today
+from models.tables import decision_table, patient_table, session_table
+from redflags.clinic_time import clinic_timezone, local_today, utc_to_local
 from redflags.config import load_rules
 from redflags.engine import PatientReview
+from redflags.labels import format_date
 from services.caseload import patient_status
 from tests.pages.helpers import (
     CLINICIAN,
@@ -286,3 +287,32 @@ def test_a_chosen_flag_that_is_gone_since_the_form_opened_is_taken_out_and_said(
     assert at.multiselect(key="decision.flags").value == []
     assert "Taken out of the flags considered" in all_text(at)
     assert "Repeated overwhelming panic" in all_text(at)
+
+
+def test_a_decision_on_the_day_of_a_session_without_a_time_says_it_counts_as_after_it(
+    demo_engine: Engine,
+) -> None:
+    """The review orders a date-only session before that day's decisions: the form says so."""
+    statement = (
+        select(patient_table.c.code, session_table.c.session_at)
+        .join(patient_table, patient_table.c.id == session_table.c.patient_id)
+        .where(session_table.c.time_recorded.is_(False))
+        .order_by(session_table.c.session_at.desc())
+        .limit(1)
+    )
+    with demo_engine.connect() as connection:
+        patient, stored_at = connection.execute(statement).one()
+    day = utc_to_local(stored_at, clinic_timezone()).date()
+    at = page(patient)
+    at.button_group(key="decision.kind").set_value("continue")
+    at.date_input(key="decision.day").set_value(day).run()
+    said = [str(i.value) for i in at.info if "recorded without a time" in str(i.value)]
+    assert said == [
+        f"This patient's session of {format_date(day)} was recorded without a time, so the "
+        "review counts a decision that day as taken after it: the flags considered become "
+        "addressed for that session too. If the team decided before the session, add the "
+        "session's time first (Log a session → Edit a stored session)."
+    ]
+    at.date_input(key="decision.day").set_value(day - timedelta(days=1)).run()
+    no_exception(at)
+    assert not [i for i in at.info if "recorded without a time" in str(i.value)]

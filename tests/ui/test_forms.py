@@ -269,3 +269,12 @@ def test_the_banner_by_the_save_button_says_how_many_problems_and_where() -> Non
         "4 problems, at PHQ-9 item 9, systolic before dosing"
     )
     assert forms.problems_summary(problems[3:]) == "1 problem"
+
+
+def test_a_session_without_a_time_is_said_only_on_its_own_day() -> None:
+    untimed = [datetime(2026, 11, 3), datetime(2026, 11, 10)]
+    said = forms.untimed_session_that_day(untimed, date(2026, 11, 10))
+    assert said is not None and said.startswith("This patient's session of 10 Nov 2026 was")
+    assert forms.untimed_session_that_day(untimed, date(2026, 11, 9)) is None
+    assert forms.untimed_session_that_day(untimed, None) is None
+    assert forms.untimed_session_that_day([], date(2026, 11, 10)) is None
