@@ -112,49 +112,6 @@ def _rest(details: Mapping[str, Any], shown: set[str]) -> list[str]:
     ]
 
 
-def _login_failed(d: Mapping[str, Any]) -> list[str]:
-    reason = d.get("reason")
-    parts = [str(reason)] if reason else []
-    if "failed_in_a_row" in d:
-        parts.append(f"{_count(d['failed_in_a_row'], 'failed attempt')} in a row")
-    if "locked_until" in d:
-        parts.append(f"locked until {_utc(d['locked_until'])}")
-    if "typed_name_length" in d:
-        parts.append(f"name typed: {_count(d['typed_name_length'], 'character')}")
-    return parts + _rest(d, {"reason", "failed_in_a_row", "locked_until", "typed_name_length"})
-
-
-def _account_locked(d: Mapping[str, Any]) -> list[str]:
-    parts = []
-    if "failed_in_a_row" in d:
-        parts.append(f"after {_count(d['failed_in_a_row'], 'failed attempt')} in a row")
-    if "lockout_minutes" in d:
-        parts.append(f"for {_count(d['lockout_minutes'], 'minute')}")
-    if "locked_until" in d:
-        parts.append(f"until {_utc(d['locked_until'])}")
-    return parts + _rest(d, {"failed_in_a_row", "lockout_minutes", "locked_until"})
-
-
-def _logout(d: Mapping[str, Any]) -> list[str]:
-    reason = d.get("reason")
-    parts = [_LOGOUT_WORDS.get(str(reason), str(reason))] if reason else []
-    return parts + _rest(d, {"reason"})
-
-
-def _access_denied(d: Mapping[str, Any]) -> list[str]:
-    parts = [f"at {d['where']}"] if d.get("where") else []
-    return parts + _rest(d, {"where"})
-
-
-def _caseload_viewed(d: Mapping[str, Any]) -> list[str]:
-    parts = []
-    if "patients" in d:
-        parts.append(_count(d["patients"], "patient"))
-    if d.get("as_of"):
-        parts.append(f"as of {d['as_of']}")
-    return parts + _rest(d, {"patients", "as_of"})
-
-
 def _decision(d: Mapping[str, Any]) -> list[str]:
     parts = [decision_words(d["decision"])] if d.get("decision") else []
     route_from, route_to = d.get("route_from"), d.get("route_to")
@@ -197,39 +154,6 @@ def _dose(value: Any) -> str:
     return _value(value)
 
 
-def _import(d: Mapping[str, Any]) -> list[str]:
-    parts = [str(d["file"])] if d.get("file") else []
-    if d.get("outcome"):
-        parts.append(str(d["outcome"]) + (" (dry run)" if d.get("dry_run") else ""))
-    counts = (
-        ("rows_read", "row read", "rows read"),
-        ("imported", "imported", "imported"),
-        ("unchanged", "unchanged", "unchanged"),
-        ("patients_created", "patient added", "patients added"),
-        ("problems", "problem", "problems"),
-    )
-    parts += [_count(d[key], one, many) for key, one, many in counts if key in d]
-    used = {"outcome", "dry_run", "file", *(key for key, _one, _many in counts)}
-    return parts + _rest(d, used)
-
-
-def _export(d: Mapping[str, Any]) -> list[str]:
-    parts = [f"{d['what']} CSV"] if d.get("what") else []
-    if "rows" in d:
-        parts.append(_count(d["rows"], "row"))
-    if d.get("patient"):
-        parts.append(f"patient {d['patient']}")
-    if d.get("as_of"):
-        parts.append(f"as of {d['as_of']}")
-    filters = d.get("filters")
-    if isinstance(filters, dict):
-        chosen = {k: v for k, v in filters.items() if v not in (None, "")}
-        parts.append("filters: " + (_value(chosen) if chosen else "none"))
-    if d.get("destination"):
-        parts.append(f"to {d['destination']}")
-    return parts + _rest(d, {"what", "rows", "patient", "as_of", "filters", "destination"})
-
-
 def _session_values(values: Any) -> str:
     if not isinstance(values, dict):
         return _value(values)
@@ -240,11 +164,6 @@ def _session_values(values: Any) -> str:
         for name in names
         if values[name] not in (None, "")
     )
-
-
-def _session_created(d: Mapping[str, Any]) -> list[str]:
-    parts = [_session_values(d["after"])] if "after" in d else []
-    return parts + _rest(d, {"after"})
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -266,40 +185,15 @@ def _session_edited(d: Mapping[str, Any]) -> list[str]:
     return parts + _rest(d, {"changed", "before", "after", "reason"})
 
 
-def _session_removed(d: Mapping[str, Any]) -> list[str]:
-    parts = [f"reason: {d['reason']}"] if d.get("reason") else []
-    if "before" in d:
-        parts.append(f"was: {_session_values(d['before'])}")
-    return parts + _rest(d, {"reason", "before"})
-
-
 def _role_or_active(d: Mapping[str, Any]) -> list[str]:
-    before = d.get("before") if isinstance(d.get("before"), dict) else None
-    after = d.get("after") if isinstance(d.get("after"), dict) else None
-    if before is None or after is None:
+    before, after = _mapping(d.get("before")), _mapping(d.get("after"))
+    if not after:
         return _rest(d, set())
     parts = [
         f"{key.replace('_', ' ')} {_value(before.get(key))} → {_value(after.get(key))}"
         for key in after
     ]
     return parts + _rest(d, {"before", "after"})
-
-
-def _user_created(d: Mapping[str, Any]) -> list[str]:
-    parts = [f"role {d['role']}"] if d.get("role") else []
-    if d.get("active") is False:
-        parts.append("disabled")
-    return parts + _rest(d, {"role", "active"})
-
-
-def _demo_patients(d: Mapping[str, Any]) -> list[str]:
-    parts = [_count(d["patients"], "patient")] if "patients" in d else []
-    return parts + _rest(d, {"patients"})
-
-
-def _demo_refreshed(d: Mapping[str, Any]) -> list[str]:
-    parts = [f"{_count(d['rows_deleted'], 'row')} deleted"] if "rows_deleted" in d else []
-    return parts + _rest(d, {"rows_deleted"})
 
 
 def _password_reset(d: Mapping[str, Any]) -> list[str]:
@@ -309,38 +203,90 @@ def _password_reset(d: Mapping[str, Any]) -> list[str]:
     return parts + _rest(d, {"password", "lock_lifted"})
 
 
-def _rules_loaded(d: Mapping[str, Any]) -> list[str]:
-    parts = [str(d["path"])] if d.get("path") else []
-    if d.get("sha256"):
-        parts.append(f"SHA-256 {str(d['sha256'])[:12]}…")
-    if d.get("program"):
-        parts.append(f"by {d['program']}")
-    return parts + _rest(d, {"path", "program"})
+def _filters(chosen: Any) -> str:
+    if not isinstance(chosen, dict):
+        return f"filters: {_value(chosen)}"
+    named = {k: v for k, v in chosen.items() if v not in (None, "")}
+    return "filters: " + (_value(named) if named else "none")
 
 
+#: What a detail says, by its name: its words, or None/"" to say nothing.
+Said = tuple[tuple[str, Callable[[Any], str | None]], ...]
+
+_FAILED_IN_A_ROW = ("failed_in_a_row", lambda n: f"{_count(n, 'failed attempt')} in a row")
+_IMPORTED: Said = (
+    ("file", str),
+    ("outcome", str),
+    ("dry_run", lambda dry: "dry run" if dry else None),
+    ("rows_read", lambda n: _count(n, "row read", "rows read")),
+    ("imported", lambda n: f"{n:,} imported" if isinstance(n, int) else f"{n} imported"),
+    ("unchanged", lambda n: f"{n:,} unchanged" if isinstance(n, int) else f"{n} unchanged"),
+    ("patients_created", lambda n: _count(n, "patient added", "patients added")),
+    ("problems", lambda n: _count(n, "problem")),
+)
+_EXPORTED: Said = (
+    ("what", lambda what: f"{what} CSV"),
+    ("rows", lambda n: _count(n, "row")),
+    ("patient", lambda code: f"patient {code}" if code else None),
+    ("as_of", lambda day: f"as of {day}" if day else None),
+    ("filters", _filters),
+    ("destination", lambda where: f"to {where}" if where else None),
+)
+_PATIENTS: Said = (("patients", lambda n: _count(n, "patient")),)
+
+#: The actions whose details are each said on their own, in this order.
+_SAID: dict[str, Said] = {
+    "login_failed": (
+        ("reason", str),
+        _FAILED_IN_A_ROW,
+        ("locked_until", lambda at: f"locked until {_utc(at)}"),
+        ("typed_name_length", lambda n: f"name typed: {_count(n, 'character')}"),
+    ),
+    "account_locked": (
+        ("failed_in_a_row", lambda n: f"after {_count(n, 'failed attempt')} in a row"),
+        ("lockout_minutes", lambda n: f"for {_count(n, 'minute')}"),
+        ("locked_until", lambda at: f"until {_utc(at)}"),
+    ),
+    "logout": (("reason", lambda why: _LOGOUT_WORDS.get(str(why), str(why))),),
+    "access_denied": (("where", lambda where: f"at {where}"),),
+    "caseload_viewed": (*_PATIENTS, ("as_of", lambda day: f"as of {day}")),
+    "sessions_import": _IMPORTED,
+    "decisions_import": _IMPORTED,
+    "records_export": _EXPORTED,
+    "audit_export": _EXPORTED,
+    "user_created": (
+        ("role", lambda role: f"role {role}"),
+        ("active", lambda active: None if active else "disabled"),
+    ),
+    "rules_loaded": (
+        ("path", str),
+        ("sha256", lambda digest: f"SHA-256 {str(digest)[:12]}…"),
+        ("program", lambda name: f"by {name}"),
+    ),
+    "demo_patients_loaded": _PATIENTS,
+    "demo_refreshed": (("rows_deleted", lambda n: f"{_count(n, 'row')} deleted"),),
+    "session_created": (("after", _session_values),),
+    "session_removed": (
+        ("reason", lambda why: f"reason: {why}" if why else None),
+        ("before", lambda values: f"was: {_session_values(values)}"),
+    ),
+}
+
+#: The actions whose details are read together.
 _SUMMARIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-    "login_failed": _login_failed,
-    "account_locked": _account_locked,
-    "logout": _logout,
-    "access_denied": _access_denied,
-    "caseload_viewed": _caseload_viewed,
     "decision_recorded": _decision,
-    "sessions_import": _import,
-    "decisions_import": _import,
-    "records_export": _export,
-    "audit_export": _export,
-    "session_created": _session_created,
     "session_edited": _session_edited,
-    "session_removed": _session_removed,
-    "user_created": _user_created,
     "user_role_changed": _role_or_active,
     "user_disabled": _role_or_active,
     "user_enabled": _role_or_active,
     "user_password_reset": _password_reset,
-    "rules_loaded": _rules_loaded,
-    "demo_patients_loaded": _demo_patients,
-    "demo_refreshed": _demo_refreshed,
 }
+
+
+def _said(details: Mapping[str, Any], said: Said) -> list[str]:
+    """Each detail ``said`` names, in its words and order, then every other one."""
+    parts = [words(details[key]) for key, words in said if key in details]
+    return [part for part in parts if part] + _rest(details, {key for key, _words in said})
 
 
 def audit_summary(action: str, details: str) -> str:
@@ -353,6 +299,6 @@ def audit_summary(action: str, details: str) -> str:
         return details
     if not isinstance(parsed, dict):
         return details
-    summarise = _SUMMARIES.get(action)
-    parts = summarise(parsed) if summarise is not None else _rest(parsed, set())
+    read_together = _SUMMARIES.get(action)
+    parts = read_together(parsed) if read_together else _said(parsed, _SAID.get(action, ()))
     return "; ".join(part for part in parts if part)
