@@ -7,6 +7,7 @@ from models.tables import utc_now
 from redflags.codes import Role
 from redflags.labels import plain
 from services.access import Permission
+from services.installation import settings_in_force
 from services.users import (
     MIN_PASSWORD_LENGTH,
     UserError,
@@ -218,3 +219,30 @@ if account is not None:
                     st.error(plain(str(error)))
                 else:
                     _done(f"The password of {account.username} is reset (and any lock lifted).")
+
+st.subheader("Settings in force", anchor=False)
+st.caption(
+    "Read from the server's environment at start-up: change one there (README, "
+    "Configuration) and restart the dashboard. The database is shown without its password."
+)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "setting": item.setting,
+                "value": item.value,
+                "variable": item.variable,
+                "source": "set" if item.set_here else "default",
+            }
+            for item in settings_in_force(engine=engine, actor=actor)
+        ]
+    ),
+    hide_index=True,
+    column_config={
+        "setting": "Setting",
+        "value": st.column_config.TextColumn("In force", width="large"),
+        "variable": "Environment variable",
+        "source": "Set or default",
+    },
+    key="users.settings",
+)

@@ -32,6 +32,7 @@ from services import (
     decisions,
     demo,
     exports,
+    installation,
     patients,
     records,
     report,
@@ -235,6 +236,11 @@ CASES: list[Case] = [
         tolerated=(demo.DemoRefused,),
     ),
     Case(users.list_users, ADMIN_ONLY, lambda e, a: users.list_users(engine=e, actor=a)),
+    Case(
+        installation.settings_in_force,
+        ADMIN_ONLY,
+        lambda e, a: installation.settings_in_force(engine=e, actor=a),
+    ),
     Case(
         users.create_user,
         ADMIN_ONLY,
