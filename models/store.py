@@ -27,6 +27,11 @@ INSERT_CHUNK = 5_000
 STATISTICS_AFTER_ROWS = 10_000
 #: The audit action of a session removed as entered in error (it keeps the session's values).
 SESSION_REMOVED_ACTION = "session_removed"
+#: The audit action of a decision recorded in the dashboard (it keeps the treatment status
+#: before and after).
+DECISION_RECORDED_ACTION = "decision_recorded"
+#: The audit action of a decision withdrawn as entered in error (it keeps the decision).
+DECISION_WITHDRAWN_ACTION = "decision_withdrawn"
 #: Stored session columns that make up a session's content, after (patient, session_at).
 SESSION_CONTENT_COLUMNS: tuple[str, ...] = ("time_recorded", *VALUE_COLUMNS)
 #: Stored decision columns that make up a decision's content, after (patient, decided_at).
@@ -85,23 +90,59 @@ def stored_sessions(
     return stored
 
 
-def removed_sessions(session: Session, codes: Iterable[str]) -> set[tuple[str, datetime]]:
-    """(patient code, session_at) of every session of these patients removed as entered in
-    error, from the audit rows that kept their values (few: looked up by action)."""
+def _removed_in_error(
+    session: Session, codes: Iterable[str], action: str, time_key: str
+) -> set[tuple[str, datetime]]:
+    """(patient code, time) of the records of these patients that ``action`` took out as
+    entered in error, from the audit rows that kept their values (few: looked up by action)."""
     wanted = set(codes)
     statement = select(audit_table.c.patient_code, audit_table.c.details).where(
-        audit_table.c.action == SESSION_REMOVED_ACTION
+        audit_table.c.action == action
     )
     removed: set[tuple[str, datetime]] = set()
     for code, details in session.execute(statement):
         if code not in wanted:
             continue
         try:
-            at = datetime.fromisoformat(json.loads(details)["before"]["session_at_utc"])
+            at = datetime.fromisoformat(json.loads(details)["before"][time_key])
         except (ValueError, KeyError, TypeError):  # not a row this code wrote: not a removal
             continue
         removed.add((code, at.replace(tzinfo=None)))
     return removed
+
+
+def removed_sessions(session: Session, codes: Iterable[str]) -> set[tuple[str, datetime]]:
+    """(patient code, session_at) of every session of these patients removed as entered in
+    error."""
+    return _removed_in_error(session, codes, SESSION_REMOVED_ACTION, "session_at_utc")
+
+
+def withdrawn_decisions(session: Session, codes: Iterable[str]) -> set[tuple[str, datetime]]:
+    """(patient code, decided_at) of every decision of these patients withdrawn as entered
+    in error."""
+    return _removed_in_error(session, codes, DECISION_WITHDRAWN_ACTION, "decided_at_utc")
+
+
+def treatment_set_by_decision(session: Session, decision_id: int) -> tuple[str, str] | None:
+    """(status before, status after) of the patient's treatment when the dashboard recorded
+    this decision, from its audit row; None for a decision that changed no status there
+    (an imported one). The newest such row: SQLite may give a withdrawn decision's id again."""
+    statement = (
+        select(audit_table.c.details)
+        .where(audit_table.c.action == DECISION_RECORDED_ACTION)
+        .where(audit_table.c.entity == "decision")
+        .where(audit_table.c.entity_id == str(decision_id))
+        .order_by(audit_table.c.id.desc())
+        .limit(1)
+    )
+    details = session.execute(statement).scalar_one_or_none()
+    if details is None:
+        return None
+    try:
+        status = json.loads(details)["treatment_status"]
+        return str(status["before"]), str(status["after"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def stored_decisions(

@@ -19,7 +19,7 @@ from redflags.labels import (
 )
 from services.access import Permission
 from services.caseload import HELD_OPTIONS, patient_status
-from services.decisions import record_decision
+from services.decisions import patient_decisions, record_decision, withdraw_decision
 from services.patients import patient_choices
 from services.report import UnknownPatient, patient_report
 from services.report_view import open_flag_codes, untimed_sessions
@@ -332,4 +332,78 @@ if saved:
         label="Open the patient's report",
         icon=":material/clinical_notes:",
         query_params={"patient": saved},
+    )
+
+# ---------------------------------------------------------------- withdraw one entered in error
+WITHDRAWN, WITHDRAW_RESULT = "decision.withdrawn", "decision.withdraw_result"
+if st.session_state.get(key("withdraw_for")) != code:
+    st.session_state[key("withdraw_which")] = None
+    st.session_state[key("withdraw_reason")] = ""
+    st.session_state[key("withdraw_for")] = code
+    st.session_state.pop(WITHDRAW_RESULT, None)
+
+
+def withdraw() -> None:
+    who = state.callback_actor(Permission.WRITE_CLINICAL)
+    chosen = st.session_state.get(key("withdraw_which"))
+    if who is None or chosen is None:
+        return
+    outcome = withdraw_decision(
+        engine=engine,
+        actor=who,
+        decision_id=chosen,
+        reason=st.session_state.get(key("withdraw_reason"), ""),
+    )
+    st.session_state[WITHDRAW_RESULT] = outcome
+    if outcome.ok:
+        st.session_state[WITHDRAWN] = st.session_state.get(widgets.PATIENT_PARAM)
+        st.session_state[key("withdraw_which")] = None
+        st.session_state[key("withdraw_reason")] = ""
+        st.session_state.pop(SAVED, None)
+        st.session_state.pop(key("flags_for"), None)  # the flags it addressed are open again
+
+
+withdrawn_for = st.session_state.pop(WITHDRAWN, None)
+if withdrawn_for:
+    st.success(
+        f"Decision withdrawn for {plain(withdrawn_for)}: the flags it addressed are open again "
+        "(the audit log keeps it and the reason).",
+        icon=":material/undo:",
+    )
+stored = patient_decisions(engine=engine, actor=actor, patient_code=code)
+with st.expander(f"Withdraw a decision entered in error ({len(stored)} recorded)"):
+    st.caption(
+        "For a decision recorded for the wrong patient or recorded twice: it leaves the record, "
+        "the flags it addressed are open again and its treatment status is undone; the audit "
+        "log keeps every value and the reason. A decision that was taken stays: record the "
+        "new one instead."
+    )
+    by_id = {item.id: item for item in stored}
+    st.selectbox(
+        "Decision",
+        list(by_id),
+        index=None,
+        format_func=lambda i: (
+            f"{format_moment(by_id[i].decided_at)} · "
+            f"{decision_words(by_id[i].decision)} · recorded by {by_id[i].recorded_by or 'import'}"
+        ),
+        placeholder="Choose the decision entered in error" if stored else "No decision recorded",
+        disabled=not stored,
+        key=key("withdraw_which"),
+    )
+    st.text_area(
+        "Why it was entered in error",
+        placeholder="e.g. recorded for the wrong patient; recorded twice",
+        key=key("withdraw_reason"),
+    )
+    withdraw_result: SaveResult | None = st.session_state.get(WITHDRAW_RESULT)
+    if withdraw_result is not None and not withdraw_result.ok:
+        for problem in withdraw_result.problems:
+            st.error(plain(problem.message), icon=":material/error:")
+    st.button(
+        "Withdraw the decision",
+        icon=":material/undo:",
+        on_click=withdraw,
+        disabled=st.session_state.get(key("withdraw_which")) is None,
+        key=key("withdraw"),
     )

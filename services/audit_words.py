@@ -23,6 +23,7 @@ ACTION_WORDS: dict[str, str] = {
     "audit_export": "Audit log exported",
     "caseload_viewed": "Caseload viewed",
     "decision_recorded": "Decision recorded",
+    "decision_withdrawn": "Decision withdrawn",
     "decisions_import": "Decisions CSV imported",
     "demo_patients_loaded": "Demo patients loaded",
     "demo_refreshed": "Demo records cleared for a reload",
@@ -146,6 +147,19 @@ def _decision(d: Mapping[str, Any]) -> list[str]:
         "decided_at_utc",
     }
     return parts + _rest(d, used)
+
+
+def _decision_withdrawn(d: Mapping[str, Any]) -> list[str]:
+    parts = [f"reason: {d['reason']}"] if d.get("reason") else []
+    status = _mapping(d.get("treatment_status"))
+    if status and status.get("before") != status.get("after"):
+        parts.append(
+            f"treatment {treatment_words(status.get('before'))} → "
+            f"{treatment_words(status.get('after'))}"
+        )
+    if "before" in d:
+        parts.append("was: " + "; ".join(_decision(_mapping(d["before"]))))
+    return parts + _rest(d, {"reason", "treatment_status", "before"})
 
 
 def _dose(value: Any) -> str:
@@ -275,6 +289,7 @@ _SAID: dict[str, Said] = {
 #: The actions whose details are read together.
 _SUMMARIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "decision_recorded": _decision,
+    "decision_withdrawn": _decision_withdrawn,
     "session_edited": _session_edited,
     "user_role_changed": _role_or_active,
     "user_disabled": _role_or_active,

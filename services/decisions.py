@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
-from models import queries
-from models.db import write_session
-from models.tables import Decision, utc_now
-from redflags.clinic_time import clinic_timezone
+from models import queries, store
+from models.db import read_session, write_session
+from models.tables import Decision, Patient, utc_now
+from redflags.clinic_time import clinic_timezone, utc_to_local
 from redflags.codes import DecisionKind, TreatmentStatus
 from redflags.validation import Problem, validate_decision_row
 from services import audit
 from services.access import Actor, Permission, require
-from services.sessions import SaveResult, refused_by_database_as_problem
+from services.sessions import SaveResult, reason_given, refused_by_database_as_problem
+
+WITHDRAW_REASON_NEEDED = (
+    "say why the decision was entered in error (e.g. recorded for the wrong patient, twice)"
+)
+DECISION_GONE = Problem(
+    "this decision is no longer stored: someone withdrew it a moment ago (the audit log says "
+    "who and why); nothing was changed",
+    None,
+    None,
+)
 
 #: The treatment status a patient is in after the care team's latest decision.
 TREATMENT_AFTER: dict[str, TreatmentStatus] = {
@@ -72,7 +84,7 @@ def record_decision(
         audit.record(
             session,
             actor=actor,
-            action="decision_recorded",
+            action=store.DECISION_RECORDED_ACTION,
             entity="decision",
             entity_id=str(decision.id),
             patient_code=patient.code,
@@ -88,3 +100,93 @@ def record_decision(
             },
         )
         return SaveResult(decision.id)
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    """One stored decision, as the withdraw form lists it."""
+
+    id: int
+    #: Clinic-local, naive.
+    decided_at: datetime
+    decision: str
+    recorded_by: str
+
+
+def patient_decisions(*, engine: Engine, actor: Actor, patient_code: str) -> list[StoredDecision]:
+    """Every stored decision of one patient, newest first. Needs VIEW_PATIENTS."""
+    require(actor, Permission.VIEW_PATIENTS)
+    tz = clinic_timezone()
+    with read_session(engine) as session:
+        rows = session.exec(
+            select(Decision)
+            .join(Patient, col(Patient.id) == col(Decision.patient_id))
+            .where(col(Patient.code) == patient_code)
+            .order_by(col(Decision.decided_at).desc())
+        ).all()
+        return [
+            StoredDecision(
+                id=cast(int, row.id),
+                decided_at=utc_to_local(row.decided_at, tz),
+                decision=row.decision,
+                recorded_by=row.recorded_by,
+            )
+            for row in rows
+        ]
+
+
+def _decision_values(row: Decision) -> dict[str, Any]:
+    values = row.model_dump(exclude={"id", "patient_id", "decided_at"})
+    return {"decided_at_utc": row.decided_at.isoformat(), **values}
+
+
+@refused_by_database_as_problem("withdraw_reason")
+def withdraw_decision(*, engine: Engine, actor: Actor, decision_id: int, reason: str) -> SaveResult:
+    """Withdraw a decision entered in error (the wrong patient, recorded twice); audited.
+
+    A decision marks flags addressed and may pause or stop a treatment: one
+    recorded for the wrong patient would hide that patient's flags from the
+    review. The decision leaves the table, so the flags it addressed are open
+    again; the audit row keeps every value it had and the reason, and a CSV
+    import bringing it back is refused. When it was the patient's latest
+    decision and set their treatment status in the dashboard, the status goes
+    back to what it was before (unless it has changed since).
+    """
+    require(actor, Permission.WRITE_CLINICAL)
+    why, problems = reason_given(reason, WITHDRAW_REASON_NEEDED, "withdraw_reason")
+    if problems:
+        return SaveResult(None, problems)
+    with write_session(engine) as session:
+        queries.lock_audit_chain(session)
+        row = session.get(Decision, decision_id, with_for_update=True)
+        if row is None:
+            return SaveResult(None, [DECISION_GONE])
+        patient = session.get(Patient, row.patient_id, with_for_update=True)
+        status_before = patient.treatment_status if patient else ""
+        latest = not queries.has_later_decision(
+            session, patient_id=row.patient_id, decided_at=row.decided_at
+        )
+        set_by_it = store.treatment_set_by_decision(session, decision_id) if latest else None
+        if patient is not None and set_by_it is not None and set_by_it[1] == status_before:
+            patient.treatment_status = set_by_it[0]
+            session.add(patient)
+        before = _decision_values(row)
+        session.delete(row)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action=store.DECISION_WITHDRAWN_ACTION,
+            entity="decision",
+            entity_id=str(decision_id),
+            patient_code=patient.code if patient else "",
+            details={
+                "before": before,
+                "reason": why,
+                "treatment_status": {
+                    "before": status_before,
+                    "after": patient.treatment_status if patient else "",
+                },
+            },
+        )
+        return SaveResult(decision_id)

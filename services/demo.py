@@ -116,7 +116,12 @@ def load_demo(*, engine: Engine, actor: Actor, today: date | None = None) -> Dem
         DECISION_COLUMNS,
     )
     decisions = records.import_decisions(
-        engine=engine, actor=actor, data=decisions_csv, filename="demo_decisions.csv", today=today
+        engine=engine,
+        actor=actor,
+        data=decisions_csv,
+        filename="demo_decisions.csv",
+        today=today,
+        bring_back_removed=True,  # a demo decision withdrawn in the dashboard comes back
     )
     if not decisions.ok:
         raise DemoRefused("The demo decisions did not import: " + "; ".join(decisions.messages()))

@@ -254,11 +254,18 @@ def _no_such_patient(row: int) -> Problem:
     )
 
 
+#: How a record entered in error left the store, and how it is entered again if it was real.
+_REMOVED_WORDS = {
+    "sessions": ("removed", "log it again in the dashboard if it did take place"),
+    "decisions": ("withdrawn", "record it again in the dashboard if it was taken"),
+}
+
+
 def _removed_in_error(kind: _Kind, row: int) -> Problem:
+    removed, again = _REMOVED_WORDS[kind.what]
     return Problem(
-        f"this {kind.what[:-1]} was removed as entered in error (the audit log says when, by "
-        "whom and why): take the row out of the file, or log it again in the dashboard if it "
-        "did take place",
+        f"this {kind.what[:-1]} was {removed} as entered in error (the audit log says when, by "
+        f"whom and why): take the row out of the file, or {again}",
         row,
         kind.key_column,
     )
@@ -569,7 +576,7 @@ _DECISIONS = _Kind(
     key_column="decided_at",
     content_columns=store.DECISION_CONTENT_COLUMNS,
     stored=lambda session, ids: store.stored_decisions(session, ids),
-    removed=_none_removed,  # a decision is never removed
+    removed=lambda session, codes: store.withdrawn_decisions(session, codes),
     insert_chunk=lambda *args: store.insert_decision_chunk(*args),
     creates_patients=False,
     normalise_stored=_normalise_stored_decision,
@@ -634,12 +641,14 @@ def import_decisions(
     now: datetime | None = None,
     tz: ZoneInfo | None = None,
     max_bytes: int | None = None,
+    bring_back_removed: bool = False,
 ) -> ImportResult:
     """Import a decisions CSV (records.md's decisions export format), all or nothing.
 
     The patients must exist. A decision later than ``now`` (default: the current
     time) is refused; given only ``today``, any time on or before that clinic day
-    is accepted. Needs IMPORT_RECORDS.
+    is accepted. Needs IMPORT_RECORDS. A row of a decision withdrawn as entered in
+    error is a conflict, unless ``bring_back_removed`` (the demo's reload, as for sessions).
     """
     require(actor, Permission.IMPORT_RECORDS)
     tz = tz or clinic_timezone()
@@ -655,7 +664,7 @@ def import_decisions(
     return _import(
         engine=engine,
         actor=actor,
-        kind=_DECISIONS,
+        kind=replace(_DECISIONS, removed=_none_removed) if bring_back_removed else _DECISIONS,
         source=source,
         parse=lambda content: csv_records.parse_decisions_csv(content, now=moment, tz=tz),
         extra_columns=lambda _who, created: {"created_at": created},

@@ -231,8 +231,8 @@ def undated_on_a_decision_day(
     )
 
 
-def _reason(text: str, needed: str, field_name: str) -> tuple[str, list[Problem]]:
-    """The trimmed reason for changing a stored session, or the problem with it."""
+def reason_given(text: str, needed: str, field_name: str) -> tuple[str, list[Problem]]:
+    """The trimmed reason for changing a stored record, or the problem with it."""
     why = text.strip()
     if not why:
         return why, [Problem(needed, None, field_name)]
@@ -281,7 +281,7 @@ def edit_session(
     """
     require(actor, Permission.WRITE_CLINICAL)
     record, problems = _validated(values, today)
-    why, reason_problems = _reason(reason, EDIT_REASON_NEEDED, "edit_reason")
+    why, reason_problems = reason_given(reason, EDIT_REASON_NEEDED, "edit_reason")
     if record is None or problems:
         return SaveResult(None, [*problems, *reason_problems])
     with write_session(engine) as session:
@@ -360,7 +360,7 @@ def remove_session(
     loaded it is not removed unseen.
     """
     require(actor, Permission.WRITE_CLINICAL)
-    why, problems = _reason(reason, REMOVE_REASON_NEEDED, "remove_reason")
+    why, problems = reason_given(reason, REMOVE_REASON_NEEDED, "remove_reason")
     if problems:
         return SaveResult(None, problems)
     with write_session(engine) as session:

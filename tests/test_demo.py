@@ -8,13 +8,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models.tables import session_table
+from models.tables import decision_table, session_table
 from redflags import demo_clinic
 from redflags.codes import GreenLight, Recommendation, RedFlag, Role, SafetyFlag, Status, Watch
 from redflags.config import load_rules
 from redflags.engine import evaluate_history
 from services import auth, demo, users
 from services.access import Actor, command_line_actor
+from services.decisions import withdraw_decision
 from services.review import weekly_review
 from services.sessions import remove_session
 
@@ -160,6 +161,25 @@ def test_a_demo_session_removed_in_the_dashboard_comes_back_when_the_demo_is_loa
         count = connection.execute(select(func.count()).select_from(session_table)).scalar_one()
     assert count == len(demo_clinic.read_csv(demo_clinic.SESSIONS_CSV))
     assert again.sessions_imported == (1 if days_later == 0 else count)
+
+
+@pytest.mark.parametrize("days_later", [0, 9])
+def test_a_demo_decision_withdrawn_in_the_dashboard_comes_back_when_the_demo_is_loaded_again(
+    demo_engine: Engine, days_later: int
+) -> None:
+    with demo_engine.connect() as connection:
+        first = connection.execute(select(func.min(decision_table.c.id))).scalar_one()
+    withdrawn = withdraw_decision(
+        engine=demo_engine, actor=command_line_actor(), decision_id=first, reason="trying it out"
+    )
+    assert withdrawn.ok, withdrawn.problems
+    again = demo.load_demo(
+        engine=demo_engine, actor=command_line_actor(), today=TODAY + timedelta(days=days_later)
+    )
+    with demo_engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(decision_table)).scalar_one()
+    assert count == len(demo_clinic.read_csv(demo_clinic.DECISIONS_CSV))
+    assert again.decisions_imported == (1 if days_later == 0 else count)
 
 
 def test_the_demo_login_exists_only_in_the_demo_database(

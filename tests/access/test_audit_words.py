@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _actions_in_the_code() -> set[str]:
-    """Every action the services write: ``action="…"`` literals, the removal constant and
+    """Every action the services write: ``action="…"`` literals, the removal constants and
     the actions that change nothing (which include the two of ``users.set_active``)."""
     found: set[str] = set()
     for path in (ROOT / "services").glob("*.py"):
         found |= set(re.findall(r'\baction="([a-z_]+)"', path.read_text(encoding="utf-8")))
-    return found | {store.SESSION_REMOVED_ACTION} | set(audit.UNCHANGING_ACTIONS)
+    constants = {store.SESSION_REMOVED_ACTION, store.DECISION_WITHDRAWN_ACTION}
+    return found | constants | set(audit.UNCHANGING_ACTIONS)
 
 
 def test_every_action_the_code_writes_has_words() -> None:
@@ -113,6 +114,10 @@ def test_a_real_trail_reads_in_words(clinic: Engine) -> None:
         now=datetime(2026, 11, 20, 12),
     )
     assert decided.ok, decided.problems
+    assert decided.record_id is not None
+    decisions.withdraw_decision(
+        engine=clinic, actor=CLINICIAN, decision_id=decided.record_id, reason="the wrong patient"
+    )
     records.export_sessions(engine=clinic, actor=CLINICIAN, destination="out.csv")
     users.create_user(
         engine=clinic, actor=ADMIN, username="newbie", role=Role.VIEWER, password=PASSWORD
@@ -144,6 +149,12 @@ def test_a_real_trail_reads_in_words(clinic: Engine) -> None:
     decision = said["decision_recorded"][0]
     assert decision.startswith("Adjust dose; route IV ketamine → IV ketamine; dose 35 mg → 30 mg")
     assert decision.endswith("; decided 2026-11-16 10:00:00 UTC")
+    (withdrawn,) = said["decision_withdrawn"]
+    assert withdrawn.startswith(
+        "reason: the wrong patient; was: Adjust dose; route IV ketamine → IV ketamine; "
+        "dose 35 mg → 30 mg; decided 2026-11-16 10:00:00 UTC; "
+    )
+    assert "patient view: I want to go slower" in withdrawn
     assert said["records_export"] == ["sessions CSV; 2 rows; to out.csv"]
     assert said["user_created"][0] == "role viewer"  # the newest first
     assert said["user_role_changed"] == ["role viewer → clinician"]

@@ -177,6 +177,18 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        decisions.patient_decisions,
+        EVERYONE,
+        lambda e, a: decisions.patient_decisions(engine=e, actor=a, patient_code=PATIENT),
+    ),
+    Case(
+        decisions.withdraw_decision,
+        CLINICAL,
+        lambda e, a: decisions.withdraw_decision(
+            engine=e, actor=a, decision_id=1, reason="recorded twice"
+        ),
+    ),
+    Case(
         patients.add_patient,
         CLINICAL,
         lambda e, a: patients.add_patient(engine=e, actor=a, code=f"N-{a.role.value}"),

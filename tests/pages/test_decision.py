@@ -316,3 +316,34 @@ def test_a_decision_on_the_day_of_a_session_without_a_time_says_it_counts_as_aft
     at.date_input(key="decision.day").set_value(day - timedelta(days=1)).run()
     no_exception(at)
     assert not [i for i in at.info if "recorded without a time" in str(i.value)]
+
+
+def test_a_decision_entered_in_error_is_withdrawn_and_its_flags_open_again(
+    demo_engine: Engine,
+) -> None:
+    at = page()
+    assert at.button(key="decision.withdraw").disabled, "nothing chosen yet"
+    at.button_group(key="decision.kind").set_value("pause").run()
+    record(explain(at))
+    assert status_now(demo_engine).status.value != "red"
+    (saved,) = stored(demo_engine)
+    which = at.selectbox(key="decision.withdraw_which")
+    assert which.options[0].endswith(f"· Pause · recorded by {CLINICIAN.username}")
+    which.set_value(saved["id"]).run()
+    at.button(key="decision.withdraw").click().run()
+    no_exception(at)
+    assert "say why the decision was entered in error" in errors(at)
+    assert stored(demo_engine) == [saved], "no reason: nothing withdrawn"
+    at.text_area(key="decision.withdraw_reason").input("Recorded for the wrong patient.")
+    at.button(key="decision.withdraw").click().run()
+    no_exception(at)
+    assert not errors(at)
+    assert f"Decision withdrawn for {PATIENT}" in all_text(at)
+    assert f"Decision recorded for {PATIENT}" not in all_text(at)
+    assert stored(demo_engine) == []
+    assert status_now(demo_engine).status.value == "red"
+    assert at.multiselect(key="decision.flags").value == ["repeated_panic"], "open again"
+    assert at.selectbox(key="decision.withdraw_which").value is None
+    assert at.text_area(key="decision.withdraw_reason").value == ""
+    (row,) = audit_rows(demo_engine, "decision_withdrawn")
+    assert row.patient_code == PATIENT and row.username == CLINICIAN.username
