@@ -157,7 +157,7 @@ def withdraw_decision(*, engine: Engine, actor: Actor, decision_id: int, reason:
     if problems:
         return SaveResult(None, problems)
     with write_session(engine) as session:
-        queries.lock_audit_chain(session)
+        # Rows first, the audit chain last (in audit.record), as record_decision does.
         row = session.get(Decision, decision_id, with_for_update=True)
         if row is None:
             return SaveResult(None, [DECISION_GONE])

@@ -4,6 +4,7 @@ audit keeps it, and an import cannot bring it back."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import Engine
@@ -155,3 +156,31 @@ def test_a_viewer_cannot_withdraw(clinic: Engine) -> None:
             decision_id=_only_decision_id(clinic),
             reason="wrong",
         )
+
+
+def test_a_withdrawal_and_a_new_decision_at_the_same_moment_both_land(clinic: Engine) -> None:
+    """Both lock the patient before the audit chain: neither waits on the other in turn
+    (the other order deadlocked on PostgreSQL within these twenty tries)."""
+    problems: list[object] = []
+    for minute in range(20):
+        _decide(clinic, "pause", f"2026-11-20T10:{minute:02d}")
+        newest = patient_decisions(engine=clinic, actor=CLINICIAN, patient_code="007")[0]
+
+        def decide(at: str = f"2026-11-21T10:{minute:02d}") -> None:
+            try:
+                _decide(clinic, "continue", at)
+            except AssertionError as error:  # _decide asserts the save went through
+                problems.append(error)
+
+        def withdraw(decision_id: int = newest.id) -> None:
+            done = withdraw_decision(
+                engine=clinic, actor=CLINICIAN, decision_id=decision_id, reason="twice"
+            )
+            problems.extend(done.problems)
+
+        threads = [threading.Thread(target=decide), threading.Thread(target=withdraw)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert problems == []
