@@ -19,7 +19,12 @@ from redflags.labels import (
 )
 from services.access import Permission
 from services.caseload import HELD_OPTIONS, patient_status
-from services.decisions import patient_decisions, record_decision, withdraw_decision
+from services.decisions import (
+    DECISION_GONE,
+    patient_decisions,
+    record_decision,
+    withdraw_decision,
+)
 from services.patients import patient_choices
 from services.report import UnknownPatient, patient_report
 from services.report_view import open_flag_codes, untimed_sessions
@@ -336,6 +341,7 @@ if saved:
 
 # ---------------------------------------------------------------- withdraw one entered in error
 WITHDRAWN, WITHDRAW_RESULT = "decision.withdrawn", "decision.withdraw_result"
+WITHDRAW_LISTED = "withdraw.listed"  # not a form value: never kept across pages
 if st.session_state.get(key("withdraw_for")) != code:
     st.session_state[key("withdraw_which")] = None
     st.session_state[key("withdraw_reason")] = ""
@@ -348,11 +354,18 @@ def withdraw() -> None:
     chosen = st.session_state.get(key("withdraw_which"))
     if who is None or chosen is None:
         return
-    outcome = withdraw_decision(
-        engine=engine,
-        actor=who,
-        decision_id=chosen,
-        reason=st.session_state.get(key("withdraw_reason"), ""),
+    listed = {item.id: item for item in st.session_state.get(WITHDRAW_LISTED, [])}
+    outcome = (
+        withdraw_decision(
+            engine=engine,
+            actor=who,
+            decision_id=chosen,
+            reason=st.session_state.get(key("withdraw_reason"), ""),
+            patient_code=st.session_state.get(widgets.PATIENT_PARAM),
+            version=listed[chosen].version,
+        )
+        if chosen in listed
+        else SaveResult(None, [DECISION_GONE])
     )
     st.session_state[WITHDRAW_RESULT] = outcome
     if outcome.ok:
@@ -371,6 +384,7 @@ if withdrawn_for:
         icon=":material/undo:",
     )
 stored = patient_decisions(engine=engine, actor=actor, patient_code=code)
+st.session_state[WITHDRAW_LISTED] = stored  # what the user sees, for the callback
 with st.expander(f"Withdraw a decision entered in error ({len(stored)} recorded)"):
     st.caption(
         "For a decision recorded for the wrong patient or recorded twice: it leaves the record, "

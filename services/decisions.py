@@ -111,6 +111,8 @@ class StoredDecision:
     decided_at: datetime
     decision: str
     recorded_by: str
+    #: When it was stored: pass it back to :func:`withdraw_decision`.
+    version: datetime
 
 
 def patient_decisions(*, engine: Engine, actor: Actor, patient_code: str) -> list[StoredDecision]:
@@ -130,6 +132,7 @@ def patient_decisions(*, engine: Engine, actor: Actor, patient_code: str) -> lis
                 decided_at=utc_to_local(row.decided_at, tz),
                 decision=row.decision,
                 recorded_by=row.recorded_by,
+                version=row.created_at,
             )
             for row in rows
         ]
@@ -141,7 +144,15 @@ def _decision_values(row: Decision) -> dict[str, Any]:
 
 
 @refused_by_database_as_problem("withdraw_reason")
-def withdraw_decision(*, engine: Engine, actor: Actor, decision_id: int, reason: str) -> SaveResult:
+def withdraw_decision(
+    *,
+    engine: Engine,
+    actor: Actor,
+    decision_id: int,
+    reason: str,
+    patient_code: str | None = None,
+    version: datetime | None = None,
+) -> SaveResult:
     """Withdraw a decision entered in error (the wrong patient, recorded twice); audited.
 
     A decision marks flags addressed and may pause or stop a treatment: one
@@ -151,6 +162,10 @@ def withdraw_decision(*, engine: Engine, actor: Actor, decision_id: int, reason:
     import bringing it back is refused. When it was the patient's latest
     decision and set their treatment status in the dashboard, the status goes
     back to what it was before (unless it has changed since).
+
+    ``patient_code`` and ``version`` (:attr:`StoredDecision.version`), from the
+    form that listed it: a decision that is not that one any more (withdrawn by
+    a colleague, its id given again to a new decision) is not withdrawn unseen.
     """
     require(actor, Permission.WRITE_CLINICAL)
     why, problems = reason_given(reason, WITHDRAW_REASON_NEEDED, "withdraw_reason")
@@ -159,9 +174,11 @@ def withdraw_decision(*, engine: Engine, actor: Actor, decision_id: int, reason:
     with write_session(engine) as session:
         # Rows first, the audit chain last (in audit.record), as record_decision does.
         row = session.get(Decision, decision_id, with_for_update=True)
-        if row is None:
+        if row is None or (version is not None and row.created_at != version):
             return SaveResult(None, [DECISION_GONE])
         patient = session.get(Patient, row.patient_id, with_for_update=True)
+        if patient_code is not None and (patient is None or patient.code != patient_code):
+            return SaveResult(None, [DECISION_GONE])
         status_before = patient.treatment_status if patient else ""
         latest = not queries.has_later_decision(
             session, patient_id=row.patient_id, decided_at=row.decided_at

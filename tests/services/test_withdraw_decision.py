@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -184,3 +185,36 @@ def test_a_withdrawal_and_a_new_decision_at_the_same_moment_both_land(clinic: En
         for thread in threads:
             thread.join()
     assert problems == []
+
+
+def test_a_decision_that_is_not_the_one_listed_any_more_is_not_withdrawn(
+    clinic: Engine,
+) -> None:
+    """The form names the decision it listed: another patient's, or a new decision given the
+    id of one withdrawn since (SQLite reuses the highest id), is left alone."""
+    with write_session(clinic) as session:
+        upsert_patient(
+            session, code="008", display_name="", primary_clinician="", treatment_status="active"
+        )
+    _decide(clinic, "pause", "2026-11-21T10:00")
+    (listed,) = patient_decisions(engine=clinic, actor=CLINICIAN, patient_code="007")
+    for patient_code, version in (("008", listed.version), ("007", datetime(2026, 1, 1))):
+        refused = withdraw_decision(
+            engine=clinic,
+            actor=CLINICIAN,
+            decision_id=listed.id,
+            reason="wrong",
+            patient_code=patient_code,
+            version=version,
+        )
+        assert refused.problems == [DECISION_GONE]
+    assert patient_decisions(engine=clinic, actor=CLINICIAN, patient_code="007") == [listed]
+    done = withdraw_decision(
+        engine=clinic,
+        actor=CLINICIAN,
+        decision_id=listed.id,
+        reason="wrong",
+        patient_code="007",
+        version=listed.version,
+    )
+    assert done.ok, done.problems
