@@ -388,9 +388,9 @@ st.session_state[WITHDRAW_LISTED] = stored  # what the user sees, for the callba
 with st.expander(f"Withdraw a decision entered in error ({len(stored)} recorded)"):
     st.caption(
         "For a decision recorded for the wrong patient or recorded twice: it leaves the record, "
-        "the flags it addressed are open again and its treatment status is undone; the audit "
-        "log keeps every value and the reason. A decision that was taken stays: record the "
-        "new one instead."
+        "the flags it addressed are open again, and a treatment status it set here goes back "
+        "to what it was (an imported decision set none); the audit log keeps every value and "
+        "the reason. A decision that was taken stays: record the new one instead."
     )
     by_id = {item.id: item for item in stored}
     st.selectbox(
