@@ -254,3 +254,13 @@ def test_the_dashboard_records_its_rules_file_once_however_often_it_reruns(
     rows = audit_rows(engine, "rules_loaded")
     assert len(rows) == 1
     assert rows[0].username == "process:dashboard"
+
+
+def test_the_users_page_shows_the_settings_in_force(app_database: tuple[str, Engine]) -> None:
+    at = _as_admin("users.py")
+    assert not at.exception
+    assert "Settings in force" in [s.value for s in at.subheader]
+    (table,) = [d.value for d in at.dataframe if "variable" in d.value.columns]
+    assert "REDFLAGS_IDLE_MINUTES" in set(table["variable"])
+    url = app_database[0]
+    assert set(table.loc[table["variable"] == "DATABASE_URL", "value"]) == {url}

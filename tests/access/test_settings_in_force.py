@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine, create_engine
-from streamlit.testing.v1 import AppTest
 
 from redflags.codes import Role
 from services.access import Actor, PermissionDenied
 from services.installation import settings_in_force
 from tests.access.conftest import ADMIN, CLINICIAN
-from ui import state
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _by_setting(engine: Engine) -> dict[str, tuple[str, str, bool]]:
@@ -66,18 +60,3 @@ def test_only_administrators_see_them(engine: Engine) -> None:
     for actor in (CLINICIAN, Actor("vic", Role.VIEWER)):
         with pytest.raises(PermissionDenied):
             settings_in_force(engine=engine, actor=actor)
-
-
-def test_the_users_page_shows_them(app_database: tuple[str, Engine]) -> None:
-    at = AppTest.from_file(str(ROOT / "pages" / "users.py"), default_timeout=30)
-    now = state.clock()
-    at.session_state[state.ACTOR_KEY] = Actor("ada", Role.ADMIN)
-    at.session_state[state.LOGGED_IN_AT_KEY] = now
-    at.session_state[state.LAST_ACTIVITY_KEY] = now
-    at.run()
-    assert not at.exception
-    assert "Settings in force" in [s.value for s in at.subheader]
-    (table,) = [d.value for d in at.dataframe if "variable" in d.value.columns]
-    assert "REDFLAGS_IDLE_MINUTES" in set(table["variable"])
-    url = app_database[0]
-    assert set(table.loc[table["variable"] == "DATABASE_URL", "value"]) == {url}
