@@ -16,7 +16,7 @@ from services import auth, users
 from services.access import Actor
 from services.audit import UNCHANGING_ACTIONS, records_version
 from services.caseload import caseload, record_caseload_view
-from services.decisions import record_decision
+from services.decisions import patient_decisions, record_decision, withdraw_decision
 from services.patients import add_patient
 from services.records import export_review, export_sessions, import_decisions, import_sessions
 from services.report import patient_report
@@ -106,6 +106,15 @@ def test_every_kind_of_change_to_the_records_raises_the_version(clinic: Engine) 
             "session removed",
             lambda: remove_session(
                 engine=clinic, actor=ADMIN, session_id=session_id, reason="wrong patient"
+            ),
+        ),
+        (
+            "decision withdrawn",
+            lambda: withdraw_decision(
+                engine=clinic,
+                actor=ADMIN,
+                decision_id=patient_decisions(engine=clinic, actor=ADMIN, patient_code="P1")[0].id,
+                reason="wrong patient",
             ),
         ),
     ]
