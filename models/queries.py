@@ -436,6 +436,18 @@ def first_decision_between(
     return found if isinstance(found, datetime) else None
 
 
+def latest_decision_kind(session: Session, *, patient_id: int) -> str | None:
+    """The decision (continue, pause …) of this patient's latest decision; None without one."""
+    statement = (
+        select(col(Decision.decision))
+        .where(col(Decision.patient_id) == patient_id)
+        .order_by(col(Decision.decided_at).desc())
+        .limit(1)
+    )
+    found = session.execute(statement).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 def has_later_decision(session: Session, *, patient_id: int, decided_at: datetime) -> bool:
     """Whether this patient has a decision recorded after ``decided_at``."""
     statement = select(col(Decision.id)).where(

@@ -123,26 +123,53 @@ def withdrawn_decisions(session: Session, codes: Iterable[str]) -> set[tuple[str
     return _removed_in_error(session, codes, DECISION_WITHDRAWN_ACTION, "decided_at_utc")
 
 
-def treatment_set_by_decision(session: Session, decision_id: int) -> tuple[str, str] | None:
+def treatment_set_by_decision(
+    session: Session, *, decision_id: int, patient_code: str, decided_at: datetime, since: datetime
+) -> tuple[str, str] | None:
     """(status before, status after) of the patient's treatment when the dashboard recorded
     this decision, from its audit row; None for a decision that changed no status there
-    (an imported one). The newest such row: SQLite may give a withdrawn decision's id again."""
+    (an imported one).
+
+    The row must name this patient and this decision time and be written no earlier than
+    the decision was stored (``since``): SQLite gives a withdrawn decision's id to the next
+    new one, and the older row of that id is another decision's.
+    """
     statement = (
         select(audit_table.c.details)
         .where(audit_table.c.action == DECISION_RECORDED_ACTION)
         .where(audit_table.c.entity == "decision")
         .where(audit_table.c.entity_id == str(decision_id))
+        .where(audit_table.c.patient_code == patient_code)
+        .where(audit_table.c.at >= since)
         .order_by(audit_table.c.id.desc())
-        .limit(1)
     )
-    details = session.execute(statement).scalar_one_or_none()
-    if details is None:
-        return None
-    try:
-        status = json.loads(details)["treatment_status"]
-        return str(status["before"]), str(status["after"])
-    except (ValueError, KeyError, TypeError):
-        return None
+    for (details,) in session.execute(statement):
+        try:
+            loaded = json.loads(details)
+            if loaded["decided_at_utc"] != decided_at.isoformat():
+                continue
+            status = loaded["treatment_status"]
+            return str(status["before"]), str(status["after"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def treatment_before_first_decision(session: Session, patient_code: str) -> str | None:
+    """The patient's treatment status before the first decision the dashboard recorded for
+    them (from its audit row); None when none was recorded there."""
+    statement = (
+        select(audit_table.c.details)
+        .where(audit_table.c.action == DECISION_RECORDED_ACTION)
+        .where(audit_table.c.patient_code == patient_code)
+        .order_by(audit_table.c.id)
+    )
+    for (details,) in session.execute(statement):
+        try:
+            return str(json.loads(details)["treatment_status"]["before"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def stored_decisions(

@@ -20,7 +20,7 @@ from redflags.labels import (
 from services.access import Permission
 from services.caseload import HELD_OPTIONS, patient_status
 from services.decisions import (
-    DECISION_GONE,
+    StoredDecision,
     patient_decisions,
     record_decision,
     withdraw_decision,
@@ -341,7 +341,6 @@ if saved:
 
 # ---------------------------------------------------------------- withdraw one entered in error
 WITHDRAWN, WITHDRAW_RESULT = "decision.withdrawn", "decision.withdraw_result"
-WITHDRAW_LISTED = "withdraw.listed"  # not a form value: never kept across pages
 if st.session_state.get(key("withdraw_for")) != code:
     st.session_state[key("withdraw_which")] = None
     st.session_state[key("withdraw_reason")] = ""
@@ -351,21 +350,18 @@ if st.session_state.get(key("withdraw_for")) != code:
 
 def withdraw() -> None:
     who = state.callback_actor(Permission.WRITE_CLINICAL)
-    chosen = st.session_state.get(key("withdraw_which"))
+    chosen: StoredDecision | None = st.session_state.get(key("withdraw_which"))
     if who is None or chosen is None:
         return
-    listed = {item.id: item for item in st.session_state.get(WITHDRAW_LISTED, [])}
-    outcome = (
-        withdraw_decision(
-            engine=engine,
-            actor=who,
-            decision_id=chosen,
-            reason=st.session_state.get(key("withdraw_reason"), ""),
-            patient_code=st.session_state.get(widgets.PATIENT_PARAM),
-            version=listed[chosen].version,
-        )
-        if chosen in listed
-        else SaveResult(None, [DECISION_GONE])
+    # The choice holds the decision as it was listed (its id and when it was stored): a
+    # choice kept while the user was on another page names it, not whatever has its id now.
+    outcome = withdraw_decision(
+        engine=engine,
+        actor=who,
+        decision_id=chosen.id,
+        reason=st.session_state.get(key("withdraw_reason"), ""),
+        patient_code=st.session_state.get(widgets.PATIENT_PARAM),
+        version=chosen.version,
     )
     st.session_state[WITHDRAW_RESULT] = outcome
     if outcome.ok:
@@ -379,27 +375,39 @@ def withdraw() -> None:
 withdrawn_for = st.session_state.pop(WITHDRAWN, None)
 if withdrawn_for:
     st.success(
-        f"Decision withdrawn for {plain(withdrawn_for)}: the flags it addressed are open again "
+        f"Decision withdrawn for {plain(withdrawn_for)}: any flags it addressed are open again "
         "(the audit log keeps it and the reason).",
         icon=":material/undo:",
     )
+withdraw_result: SaveResult | None = st.session_state.get(WITHDRAW_RESULT)
+if withdraw_result is not None and not withdraw_result.ok:
+    # Outside the expander: a rerun may draw it closed.
+    for problem in withdraw_result.problems:
+        st.error(f"Not withdrawn: {plain(problem.message)}.", icon=":material/error:")
 stored = patient_decisions(engine=engine, actor=actor, patient_code=code)
-st.session_state[WITHDRAW_LISTED] = stored  # what the user sees, for the callback
-with st.expander(f"Withdraw a decision entered in error ({len(stored)} recorded)"):
-    st.caption(
-        "For a decision recorded for the wrong patient or recorded twice: it leaves the record, "
-        "the flags it addressed are open again, and a treatment status it set here goes back "
-        "to what it was (an imported decision set none); the audit log keeps every value and "
-        "the reason. A decision that was taken stays: record the new one instead."
+chosen_before = st.session_state.get(key("withdraw_which"))
+if chosen_before is not None and chosen_before not in stored:
+    st.session_state[key("withdraw_which")] = None
+    st.info(
+        "The decision chosen to withdraw is not recorded as it was when you chose it (withdrawn "
+        "or replaced since): choose it again if it is still there.",
+        icon=":material/info:",
     )
-    by_id = {item.id: item for item in stored}
+with st.expander("Withdraw a decision entered in error"):
+    st.caption(
+        f"{len(stored)} recorded for this patient. For a decision recorded for the wrong "
+        "patient or recorded twice: it leaves the record, the flags it addressed are open "
+        "again, and a treatment status it set here goes back to what the remaining decisions "
+        "imply (an imported decision set none); the audit log keeps every value and the "
+        "reason. A decision that was taken stays: record the new one instead."
+    )
     st.selectbox(
         "Decision",
-        list(by_id),
+        stored,
         index=None,
-        format_func=lambda i: (
-            f"{format_moment(by_id[i].decided_at)} · "
-            f"{decision_words(by_id[i].decision)} · recorded by {by_id[i].recorded_by or 'import'}"
+        format_func=lambda item: (
+            f"{format_moment(item.decided_at)} · {decision_words(item.decision)} · "
+            f"recorded by {item.recorded_by or 'import'}"
         ),
         placeholder="Choose the decision entered in error" if stored else "No decision recorded",
         disabled=not stored,
@@ -410,10 +418,6 @@ with st.expander(f"Withdraw a decision entered in error ({len(stored)} recorded)
         placeholder="e.g. recorded for the wrong patient; recorded twice",
         key=key("withdraw_reason"),
     )
-    withdraw_result: SaveResult | None = st.session_state.get(WITHDRAW_RESULT)
-    if withdraw_result is not None and not withdraw_result.ok:
-        for problem in withdraw_result.problems:
-            st.error(plain(problem.message), icon=":material/error:")
     st.button(
         "Withdraw the decision",
         icon=":material/undo:",

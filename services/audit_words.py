@@ -158,7 +158,10 @@ def _decision_withdrawn(d: Mapping[str, Any]) -> list[str]:
             f"{treatment_words(status.get('after'))}"
         )
     if "before" in d:
-        parts.append("was: " + "; ".join(_decision(_mapping(d["before"]))))
+        was = dict(_mapping(d["before"]))
+        stored = was.pop("created_at", None)
+        said = _decision(was) + ([f"stored {_utc(stored)}"] if stored else [])
+        parts.append("was: " + "; ".join(said))
     return parts + _rest(d, {"reason", "treatment_status", "before"})
 
 

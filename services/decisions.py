@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from models import queries, store
 from models.db import read_session, write_session
@@ -24,8 +24,8 @@ WITHDRAW_REASON_NEEDED = (
     "say why the decision was entered in error (e.g. recorded for the wrong patient, twice)"
 )
 DECISION_GONE = Problem(
-    "this decision is no longer stored: someone withdrew it a moment ago (the audit log says "
-    "who and why); nothing was changed",
+    "this decision is not the one listed any more (someone may have withdrawn it: the audit "
+    "log says who and why); nothing was changed: choose the decision again",
     None,
     None,
 )
@@ -143,6 +143,16 @@ def _decision_values(row: Decision) -> dict[str, Any]:
     return {"decided_at_utc": row.decided_at.isoformat(), **values}
 
 
+def _treatment_without_it(session: Session, patient: Patient, before_it: str) -> str:
+    """The treatment status once the latest decision, which set it, is withdrawn: what the
+    latest remaining decision implies; with none left, the status before the first decision
+    recorded here (``before_it``, the status the withdrawn one found, when that is unknown)."""
+    remaining = queries.latest_decision_kind(session, patient_id=cast(int, patient.id))
+    if remaining is not None:
+        return TREATMENT_AFTER[DecisionKind(remaining)].value
+    return store.treatment_before_first_decision(session, patient.code) or before_it
+
+
 @refused_by_database_as_problem("withdraw_reason")
 def withdraw_decision(
     *,
@@ -161,7 +171,8 @@ def withdraw_decision(
     again; the audit row keeps every value it had and the reason, and a CSV
     import bringing it back is refused. When it was the patient's latest
     decision and set their treatment status in the dashboard, the status goes
-    back to what it was before (unless it has changed since).
+    back to what the remaining decisions imply (unless it has changed since):
+    see :func:`_treatment_without_it`.
 
     ``patient_code`` and ``version`` (:attr:`StoredDecision.version`), from the
     form that listed it: a decision that is not that one any more (withdrawn by
@@ -177,33 +188,40 @@ def withdraw_decision(
         if row is None or (version is not None and row.created_at != version):
             return SaveResult(None, [DECISION_GONE])
         patient = session.get(Patient, row.patient_id, with_for_update=True)
-        if patient_code is not None and (patient is None or patient.code != patient_code):
+        if patient is None or (patient_code is not None and patient.code != patient_code):
             return SaveResult(None, [DECISION_GONE])
-        status_before = patient.treatment_status if patient else ""
+        status_before = patient.treatment_status
         latest = not queries.has_later_decision(
             session, patient_id=row.patient_id, decided_at=row.decided_at
         )
-        set_by_it = store.treatment_set_by_decision(session, decision_id) if latest else None
-        if patient is not None and set_by_it is not None and set_by_it[1] == status_before:
-            patient.treatment_status = set_by_it[0]
-            session.add(patient)
+        set_by_it = (
+            store.treatment_set_by_decision(
+                session,
+                decision_id=decision_id,
+                patient_code=patient.code,
+                decided_at=row.decided_at,
+                since=row.created_at,
+            )
+            if latest
+            else None
+        )
         before = _decision_values(row)
         session.delete(row)
         session.flush()
+        if set_by_it is not None and set_by_it[1] == status_before:
+            patient.treatment_status = _treatment_without_it(session, patient, set_by_it[0])
+            session.add(patient)
         audit.record(
             session,
             actor=actor,
             action=store.DECISION_WITHDRAWN_ACTION,
             entity="decision",
             entity_id=str(decision_id),
-            patient_code=patient.code if patient else "",
+            patient_code=patient.code,
             details={
                 "before": before,
                 "reason": why,
-                "treatment_status": {
-                    "before": status_before,
-                    "after": patient.treatment_status if patient else "",
-                },
+                "treatment_status": {"before": status_before, "after": patient.treatment_status},
             },
         )
         return SaveResult(decision_id)

@@ -155,6 +155,7 @@ def test_a_real_trail_reads_in_words(clinic: Engine) -> None:
         "dose 35 mg → 30 mg; decided 2026-11-16 10:00:00 UTC; "
     )
     assert "patient view: I want to go slower" in withdrawn
+    assert re.search(r"; stored [-\d]+ [:\d]+ UTC$", withdrawn), withdrawn
     assert said["records_export"] == ["sessions CSV; 2 rows; to out.csv"]
     assert said["user_created"][0] == "role viewer"  # the newest first
     assert said["user_role_changed"] == ["role viewer → clinician"]

@@ -13,6 +13,7 @@ from redflags.config import load_rules
 from redflags.engine import PatientReview
 from redflags.labels import format_date
 from services.caseload import patient_status
+from services.decisions import record_decision, withdraw_decision
 from tests.pages.helpers import (
     CLINICIAN,
     all_text,
@@ -329,10 +330,10 @@ def test_a_decision_entered_in_error_is_withdrawn_and_its_flags_open_again(
     (saved,) = stored(demo_engine)
     which = at.selectbox(key="decision.withdraw_which")
     assert which.options[0].endswith(f"· Pause · recorded by {CLINICIAN.username}")
-    which.set_value(saved["id"]).run()
+    which.select_index(0).run()
     at.button(key="decision.withdraw").click().run()
     no_exception(at)
-    assert "say why the decision was entered in error" in errors(at)
+    assert "Not withdrawn: say why the decision was entered in error" in errors(at)
     assert stored(demo_engine) == [saved], "no reason: nothing withdrawn"
     at.text_area(key="decision.withdraw_reason").input("Recorded for the wrong patient.")
     at.button(key="decision.withdraw").click().run()
@@ -347,3 +348,42 @@ def test_a_decision_entered_in_error_is_withdrawn_and_its_flags_open_again(
     assert at.text_area(key="decision.withdraw_reason").value == ""
     (row,) = audit_rows(demo_engine, "decision_withdrawn")
     assert row.patient_code == PATIENT and row.username == CLINICIAN.username
+
+
+def test_a_chosen_decision_withdrawn_and_replaced_since_is_not_withdrawn_unseen(
+    demo_engine: Engine,
+) -> None:
+    """A colleague withdraws the decision chosen here and records another, which SQLite gives
+    the same id: the choice is dropped and said, never turned onto the new decision."""
+    at = page()
+    at.button_group(key="decision.kind").set_value("pause").run()
+    record(explain(at))
+    (first,) = stored(demo_engine)
+    at.selectbox(key="decision.withdraw_which").select_index(0).run()
+    at.text_area(key="decision.withdraw_reason").input("Recorded twice.").run()
+    colleague = withdraw_decision(
+        engine=demo_engine,
+        actor=CLINICIAN,
+        decision_id=int(str(first["id"])),
+        reason="wrong patient",
+    )
+    assert colleague.ok
+    again = record_decision(
+        engine=demo_engine,
+        actor=CLINICIAN,
+        values={
+            "patient_id": PATIENT,
+            "decided_at": f"{today().isoformat()}T08:00",
+            "decision": "continue",
+            "participants": "the patient; Dr Sato",
+            "patient_view": "Keep going.",
+            "rationale": "Settled.",
+        },
+    )
+    assert again.ok, again.problems
+    at.run()
+    no_exception(at)
+    assert "not recorded as it was when you chose it" in all_text(at)
+    assert at.selectbox(key="decision.withdraw_which").value is None
+    assert at.button(key="decision.withdraw").disabled
+    assert [d["decision"] for d in stored(demo_engine)] == ["continue"]

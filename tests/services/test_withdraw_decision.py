@@ -116,7 +116,48 @@ def test_an_earlier_decision_withdrawn_leaves_the_status_of_the_latest(
     withdraw_decision(engine=clinic, actor=CLINICIAN, decision_id=earlier.id, reason="twice")
     assert _status(clinic)[2] == ["stopped"]
     withdraw_decision(engine=clinic, actor=CLINICIAN, decision_id=latest.id, reason="wrong one")
-    assert _status(clinic)[2] == ["paused"]  # what the withdrawn stop found
+    assert _status(clinic)[2] == ["active"], "no decision left: as before the first one"
+
+
+def test_the_latest_withdrawn_leaves_the_status_the_remaining_decisions_imply(
+    clinic: Engine,
+) -> None:
+    _decide(clinic, "pause", "2026-11-20T10:00")
+    _decide(clinic, "continue", "2026-11-22T10:00")
+    assert _status(clinic)[2] == ["active"]
+    latest, earlier = patient_decisions(engine=clinic, actor=CLINICIAN, patient_code="007")
+    withdraw_decision(engine=clinic, actor=CLINICIAN, decision_id=latest.id, reason="wrong one")
+    assert _status(clinic)[2] == ["paused"], "the pause is the latest again"
+    withdraw_decision(engine=clinic, actor=CLINICIAN, decision_id=earlier.id, reason="wrong too")
+    assert _status(clinic)[2] == ["active"]
+
+
+def test_an_imported_decision_given_a_withdrawn_ones_id_changes_no_status(
+    clinic: Engine,
+) -> None:
+    """SQLite gives the highest id again: the audit row of the first holder of that id (another
+    patient's decision) must not be read as this decision having set a status."""
+    with write_session(clinic) as session:
+        upsert_patient(
+            session, code="008", display_name="", primary_clinician="", treatment_status="paused"
+        )
+    _decide(clinic, "pause", "2026-11-21T10:00")  # 007: active -> paused
+    (first,) = patient_decisions(engine=clinic, actor=CLINICIAN, patient_code="007")
+    withdraw_decision(engine=clinic, actor=CLINICIAN, decision_id=first.id, reason="wrong")
+    assert _status(clinic)[2] == ["active"]
+    header = "patient_id,decided_at,decision\n"
+    imported = import_decisions(
+        engine=clinic,
+        actor=CLINICIAN,
+        data=(header + "008,2026-11-21T10:00,continue\n").encode(),
+        today=TODAY,
+    )
+    assert imported.ok, imported.messages()
+    (other,) = patient_decisions(engine=clinic, actor=CLINICIAN, patient_code="008")
+    withdraw_decision(engine=clinic, actor=CLINICIAN, decision_id=other.id, reason="wrong")
+    with read_session(clinic) as session:
+        patient = session.get(Patient, 2)
+        assert patient is not None and patient.treatment_status == "paused"
 
 
 def test_a_status_changed_since_the_decision_is_left_alone(clinic: Engine) -> None:
