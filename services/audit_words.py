@@ -113,6 +113,16 @@ def _rest(details: Mapping[str, Any], shown: set[str]) -> list[str]:
     ]
 
 
+def _treatment_change(status: Any) -> list[str]:
+    """ "treatment Paused → Active" for a status change; nothing when it stayed."""
+    said = _mapping(status)
+    if not said or said.get("before") == said.get("after"):
+        return []
+    return [
+        f"treatment {treatment_words(said.get('before'))} → {treatment_words(said.get('after'))}"
+    ]
+
+
 def _decision(d: Mapping[str, Any]) -> list[str]:
     parts = [decision_words(d["decision"])] if d.get("decision") else []
     route_from, route_to = d.get("route_from"), d.get("route_to")
@@ -123,17 +133,10 @@ def _decision(d: Mapping[str, Any]) -> list[str]:
         )
     if dose_from is not None or dose_to is not None:
         parts.append(f"dose {_dose(dose_from)} → {_dose(dose_to)}")
-    flags = d.get("flags_considered")
+    flags = [code for code in str(d.get("flags_considered") or "").split(";") if code]
     if flags:
-        listed = flags if isinstance(flags, list) else str(flags).split(";")
-        words = [flag_words(str(f).strip()) for f in listed if str(f).strip()]
-        parts.append("flags considered: " + ", ".join(words))
-    status = d.get("treatment_status")
-    if isinstance(status, dict) and status.get("before") != status.get("after"):
-        parts.append(
-            f"treatment {treatment_words(status.get('before'))} → "
-            f"{treatment_words(status.get('after'))}"
-        )
+        parts.append("flags considered: " + ", ".join(flag_words(code) for code in flags))
+    parts += _treatment_change(d.get("treatment_status"))
     if d.get("decided_at_utc"):
         parts.append(f"decided {_utc(d['decided_at_utc'])}")
     used = {
@@ -151,12 +154,7 @@ def _decision(d: Mapping[str, Any]) -> list[str]:
 
 def _decision_withdrawn(d: Mapping[str, Any]) -> list[str]:
     parts = [f"reason: {d['reason']}"] if d.get("reason") else []
-    status = _mapping(d.get("treatment_status"))
-    if status and status.get("before") != status.get("after"):
-        parts.append(
-            f"treatment {treatment_words(status.get('before'))} → "
-            f"{treatment_words(status.get('after'))}"
-        )
+    parts += _treatment_change(d.get("treatment_status"))
     if "before" in d:
         was = dict(_mapping(d["before"]))
         stored = was.pop("created_at", None)
@@ -230,14 +228,13 @@ def _filters(chosen: Any) -> str:
 #: What a detail says, by its name: its words, or None/"" to say nothing.
 Said = tuple[tuple[str, Callable[[Any], str | None]], ...]
 
-_FAILED_IN_A_ROW = ("failed_in_a_row", lambda n: f"{_count(n, 'failed attempt')} in a row")
 _IMPORTED: Said = (
     ("file", str),
     ("outcome", str),
     ("dry_run", lambda dry: "dry run" if dry else None),
     ("rows_read", lambda n: _count(n, "row read", "rows read")),
-    ("imported", lambda n: f"{n:,} imported" if isinstance(n, int) else f"{n} imported"),
-    ("unchanged", lambda n: f"{n:,} unchanged" if isinstance(n, int) else f"{n} unchanged"),
+    ("imported", lambda n: _count(n, "imported", "imported")),
+    ("unchanged", lambda n: _count(n, "unchanged", "unchanged")),
     ("patients_created", lambda n: _count(n, "patient added", "patients added")),
     ("problems", lambda n: _count(n, "problem")),
 )
@@ -255,7 +252,7 @@ _PATIENTS: Said = (("patients", lambda n: _count(n, "patient")),)
 _SAID: dict[str, Said] = {
     "login_failed": (
         ("reason", str),
-        _FAILED_IN_A_ROW,
+        ("failed_in_a_row", lambda n: f"{_count(n, 'failed attempt')} in a row"),
         ("locked_until", lambda at: f"locked until {_utc(at)}"),
         ("typed_name_length", lambda n: f"name typed: {_count(n, 'character')}"),
     ),

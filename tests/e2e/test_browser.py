@@ -209,6 +209,13 @@ def menu(page: Any, name: str) -> None:
     page.get_by_test_id("stSidebarUserContent").get_by_role("link", name=name).click()
 
 
+def go(page: Any, *names: str) -> None:
+    """Through the menu to each page in turn, waiting for each to be drawn."""
+    for name in names:
+        menu(page, name)
+        settle(page)
+
+
 def choose(page: Any, label: str, text: str) -> None:
     box = page.get_by_role("combobox", name=label)
     box.click()
@@ -428,26 +435,17 @@ def test_a_look_at_the_report_half_way_through_a_form_loses_nothing(
     page.get_by_label("Clinician note").fill("Anxious at onset, settled by 20 minutes.")
     page.keyboard.press("Tab")
     settle(page)
-    menu(page, "Patient report")
-    settle(page)
-    menu(page, "Weekly review")
-    settle(page)
-    menu(page, "Log a session")
-    settle(page)
+    go(page, "Patient report", "Weekly review", "Log a session")
     expect(page.get_by_role("spinbutton", name="Dose (mg)")).to_have_value("200")
     expect(page.get_by_label("Clinician note")).to_have_value(
         "Anxious at onset, settled by 20 minutes."
     )
     expect(page.get_by_text("Typed for another patient")).to_have_count(0)
-    menu(page, "Care-team decision")
-    settle(page)
+    go(page, "Care-team decision")
     page.get_by_label("Rationale").fill("Two hard sessions in a row.")
     page.keyboard.press("Tab")
     settle(page)
-    menu(page, "Patient report")
-    settle(page)
-    menu(page, "Care-team decision")
-    settle(page)
+    go(page, "Patient report", "Care-team decision")
     expect(page.get_by_label("Rationale")).to_have_value("Two hard sessions in a row.")
 
 
@@ -545,8 +543,7 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
             _log_in_at(page, base)
             expect(page.get_by_role("heading", name="Weekly review")).to_be_visible()
             relay.cut()
-            menu(page, "Patient report")
-            settle(page)
+            go(page, "Patient report")
             expect(page.get_by_text("The database is not answering.")).to_be_visible()
             expect(page.get_by_text("This app has encountered an error")).to_have_count(0)
             shot(page, "database-not-answering")
@@ -557,8 +554,7 @@ def test_a_database_that_stops_answering_is_said_and_the_next_click_recovers(
             expect(page.get_by_role("heading", name="Patient report")).to_be_visible()
             expect(page.get_by_role("button", name="Log out")).to_be_visible()
             # A button whose callback reads the database (it checks the login first).
-            menu(page, "Log a session")
-            settle(page)
+            go(page, "Log a session")
             typed_note = "Tearful at 20 minutes, settled by 40; wants to talk about her father."
             page.get_by_role("textbox", name="Clinician note").fill(typed_note)
             page.get_by_role("spinbutton", name="Dose (mg)").fill("35")
